@@ -1,0 +1,107 @@
+"""The settings object: ``NEWSDEDUP_*`` environment variables over a TOML file over defaults.
+
+Read once at start-up with :func:`load_settings` and passed down; nothing else reads the
+environment.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from config import defaults
+from config.errors import ConfigError
+
+ENV_PREFIX = "NEWSDEDUP_"
+
+
+class Settings(BaseSettings):
+    """Every setting of the service; see ``config/defaults.py`` for what each one means."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", frozen=True)
+
+    database_url: str = defaults.DATABASE_URL
+    redis_url: str | None = defaults.REDIS_URL
+    sources: Path = defaults.SOURCES
+
+    num_perm: int = Field(defaults.NUM_PERM, ge=16, le=1024)
+    similarity_threshold: float = Field(defaults.SIMILARITY_THRESHOLD, gt=0.0, le=1.0)
+    shingle_words: int = Field(defaults.SHINGLE_WORDS, ge=1, le=16)
+    shingle_chars: int = Field(defaults.SHINGLE_CHARS, ge=1, le=16)
+    min_shingles: int = Field(defaults.MIN_SHINGLES, ge=1)
+    min_text_chars: int = Field(defaults.MIN_TEXT_CHARS, ge=1)
+
+    user_agent: str = defaults.USER_AGENT
+    crawl_max_page_bytes: int = Field(defaults.CRAWL_MAX_PAGE_BYTES, ge=1024)
+    crawl_max_pages: int = Field(defaults.CRAWL_MAX_PAGES, ge=1)
+    crawl_depth_limit: int = Field(defaults.CRAWL_DEPTH_LIMIT, ge=0)
+    crawl_timeout_seconds: int = Field(defaults.CRAWL_TIMEOUT_SECONDS, ge=1)
+    autothrottle_start_delay: float = Field(defaults.AUTOTHROTTLE_START_DELAY, ge=0.0)
+    autothrottle_target_concurrency: float = Field(defaults.AUTOTHROTTLE_TARGET_CONCURRENCY, gt=0.0)
+
+    visibility_timeout_seconds: int = Field(defaults.VISIBILITY_TIMEOUT_SECONDS, ge=60)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = defaults.LOG_LEVEL  # type: ignore[assignment]  # a str constant that is one of the literals
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The settings file arrives as init arguments; the environment wins over it.
+        return env_settings, init_settings
+
+    @property
+    def embedded(self) -> bool:
+        """True without Redis: pages are processed where they are crawled, the index is in memory."""
+        return self.redis_url is None
+
+
+def config_path(env: Mapping[str, str]) -> tuple[Path, bool]:
+    """The settings file to read, and whether the operator named it explicitly."""
+    named = env.get(f"{ENV_PREFIX}CONFIG")
+    return (Path(named), True) if named else (defaults.CONFIG, False)
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """The parsed TOML file, or a ConfigError naming the file and the line."""
+    try:
+        with path.open("rb") as f:
+            return tomllib.load(f)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: not valid TOML: {e}") from e
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read: {e.strerror}") from e
+
+
+def load_settings() -> Settings:
+    """Read the settings once: environment over the settings file over defaults."""
+    env = os.environ
+    path, named = config_path(env)
+    if path.exists():
+        file_values = read_toml(path)
+    elif named:
+        raise ConfigError(f"{path}: settings file not found (named by {ENV_PREFIX}CONFIG)")
+    else:
+        file_values = {}
+    try:
+        return Settings(**file_values)
+    except ValidationError as e:
+        raise ConfigError(_one_line(e, path, env)) from e
+
+
+def _one_line(error: ValidationError, path: Path, env: Mapping[str, str]) -> str:
+    first = error.errors()[0]
+    field = str(first["loc"][0]) if first["loc"] else "?"
+    variable = f"{ENV_PREFIX}{field.upper()}"
+    where = variable if variable in env else f"{path}: {field}"
+    return f"{where}: {first['msg']}"

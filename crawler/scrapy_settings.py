@@ -1,0 +1,37 @@
+"""The Scrapy settings that follow from the newsdedup settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from config import Settings
+
+
+def scrapy_settings(settings: Settings) -> dict[str, Any]:
+    """Politeness, limits and the hand-off, for every crawl."""
+    return {
+        "BOT_NAME": "newsdedup",
+        "SPIDER_LOADER_CLASS": "crawler.spider_loader.SourceSpiderLoader",
+        "NEWSDEDUP_SOURCES": str(settings.sources),
+        "NEWSDEDUP_HANDOFF": "embedded" if settings.embedded else "celery",
+        "ITEM_PIPELINES": {"crawler.pipelines.HandOffPipeline": 300},
+        "USER_AGENT": settings.user_agent,
+        "ROBOTSTXT_OBEY": True,
+        "AUTOTHROTTLE_ENABLED": True,
+        "AUTOTHROTTLE_START_DELAY": settings.autothrottle_start_delay,
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": settings.autothrottle_target_concurrency,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": 4,
+        "DOWNLOAD_MAXSIZE": settings.crawl_max_page_bytes,
+        "DOWNLOAD_WARNSIZE": settings.crawl_max_page_bytes // 2,
+        "DOWNLOAD_TIMEOUT": 30,
+        "DEPTH_LIMIT": settings.crawl_depth_limit,
+        "CLOSESPIDER_PAGECOUNT": settings.crawl_max_pages,
+        "CLOSESPIDER_TIMEOUT": settings.crawl_timeout_seconds,
+        "COOKIES_ENABLED": False,
+        # No listening ports in a crawler process: neither the telnet console nor remote control.
+        "TELNETCONSOLE_ENABLED": False,
+        "REMOTE_CONTROL_ENABLED": False,
+        "LOG_LEVEL": settings.log_level,
+        "REQUEST_FINGERPRINTER_IMPLEMENTATION": "2.7",
+        "FEED_EXPORT_ENCODING": "utf-8",
+    }

@@ -1,0 +1,1 @@
+"""Spider kinds. Concrete spiders are made per source by ``crawler.spider_loader``."""

@@ -1,0 +1,82 @@
+"""A raw page (HTML or text) to the document that gets clustered: clean text, language, signature."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import xxhash
+
+from dedup.extract import extract
+from dedup.language import detect_language
+from dedup.params import Params
+from dedup.residue import claimed_origin, strip_residue
+from dedup.shingles import shingles, tokens
+from dedup.signature import Signature, Signer
+
+
+class NoStoryText(ValueError):
+    """The page has no story to cluster (empty, or only site chrome after cleaning)."""
+
+
+@dataclass(frozen=True)
+class Document:
+    """One cleaned, signed article, ready to be matched and stored."""
+
+    title: str | None
+    text: str
+    language: str | None
+    published_at: datetime | None
+    canonical_url: str | None
+    claimed_source_url: str | None
+    content_hash: str
+    shingle_count: int
+    # None when the text has too few shingles for a MinHash estimate to mean anything.
+    signature: Signature | None
+
+
+def prepare(
+    signer: Signer,
+    params: Params,
+    *,
+    url: str,
+    html: str | None = None,
+    text: str | None = None,
+    title: str | None = None,
+    published_at: datetime | None = None,
+    language: str | None = None,
+    language_hint: str | None = None,
+) -> Document:
+    """Clean, identify and sign one page. Raises NoStoryText when nothing of a story is left."""
+    canonical_url = claimed = None
+    if html:
+        extracted = extract(html, url)
+        body = extracted.text or (text or "")
+        title = title or extracted.title
+        published_at = published_at or extracted.published_at
+        canonical_url = extracted.canonical_url
+        claimed = claimed_origin(html, url)
+    else:
+        body = text or ""
+    story = strip_residue(body)
+    if len(story) < params.min_text_chars:
+        raise NoStoryText(
+            f"{len(story)} characters of text after cleaning (at least {params.min_text_chars})"
+        )
+    shingle_set = shingles(story, params.shingle_words, params.shingle_chars)
+    return Document(
+        title=title,
+        text=story,
+        language=language or detect_language(story, hint=language_hint),
+        published_at=published_at,
+        canonical_url=canonical_url,
+        claimed_source_url=claimed,
+        content_hash=content_hash(story),
+        shingle_count=len(shingle_set),
+        signature=signer.sign(shingle_set) if len(shingle_set) >= params.min_shingles else None,
+    )
+
+
+def content_hash(text: str) -> str:
+    """Hash of the normalised words: equal for texts that differ only in case, spacing or punctuation."""
+    return xxhash.xxh3_128_hexdigest(" ".join(tokens(text)).encode())

@@ -1,0 +1,65 @@
+"""Main text and metadata of an HTML page, through trafilatura."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import trafilatura
+from trafilatura.settings import Document
+
+# htmldate's default output is a day; the canonical choice needs the time of day too.
+_DATE_PARAMS = {"outputformat": "%Y-%m-%dT%H:%M:%S%z", "extensive_search": False, "original_date": True}
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """What trafilatura found in a page; every field may be empty."""
+
+    text: str
+    title: str | None
+    published_at: datetime | None
+    canonical_url: str | None
+
+
+def extract(html: str, url: str | None) -> Extracted:
+    """The story text (paragraphs separated by newlines), title, date and canonical link."""
+    doc = _bare_extraction(html, url, favor_recall=False)
+    if doc is None or not (doc.text or "").strip():
+        # Pages whose story sits in unusual markup: trade precision for recall once.
+        doc = _bare_extraction(html, url, favor_recall=True)
+    if doc is None:
+        return Extracted(text="", title=None, published_at=None, canonical_url=None)
+    return Extracted(
+        text=doc.text or "",
+        title=doc.title or None,
+        published_at=parse_datetime(doc.date),
+        canonical_url=doc.url or None,
+    )
+
+
+def _bare_extraction(html: str, url: str | None, favor_recall: bool) -> Document | None:
+    doc = trafilatura.bare_extraction(
+        html,
+        url=url,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=False,
+        favor_recall=favor_recall,
+        date_extraction_params=_DATE_PARAMS,
+        as_dict=False,
+    )
+    return doc if isinstance(doc, Document) else None
+
+
+def parse_datetime(value: str | None) -> datetime | None:
+    """An ISO-8601 date or timestamp as an aware UTC datetime (naive values are taken as UTC)."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)

@@ -1,0 +1,48 @@
+"""The ``newsdedup`` command line for operators.
+
+Every option can also be set by an environment variable: ``NEWSDEDUP_<COMMAND>_<OPTION>``
+(``--help`` shows each one's name).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+from newsdedup import __version__
+from newsdedup.cli import clusters, crawl, demo, ingest, service
+from newsdedup.cli.errors import OperatorErrors
+from workers.runtime import set_runtime
+
+
+@click.group(cls=OperatorErrors, context_settings={"show_default": True, "auto_envvar_prefix": "NEWSDEDUP"})
+@click.option("-v", "--verbose", is_flag=True, help="Log progress and error details to stderr.")
+@click.version_option(__version__, prog_name="newsdedup")
+def app(verbose: bool) -> None:
+    """Find every copy of a news story: crawl sources, cluster copies, inspect the clusters.
+
+    Settings come from NEWSDEDUP_* environment variables over the settings file
+    (NEWSDEDUP_CONFIG, default config/newsdedup.toml) over defaults.
+    """
+    handler = logging.StreamHandler()
+    handler.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, handlers=[handler], force=True)
+    # Each invocation reads the settings anew (tests run many invocations in one process).
+    set_runtime(None)
+
+
+app.add_command(demo.demo)
+app.add_command(crawl.sources)
+app.add_command(crawl.crawl_command)
+app.add_command(ingest.ingest)
+app.add_command(clusters.clusters)
+app.add_command(service.stats)
+app.add_command(service.worker)
+app.add_command(service.beat)
+app.add_command(service.index)
+
+
+def main() -> None:
+    app()

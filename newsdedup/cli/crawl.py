@@ -1,0 +1,76 @@
+"""``newsdedup sources list`` and ``newsdedup crawl``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from config.sources import find_source
+from crawler.run import crawl
+from newsdedup.cli.errors import CLIError
+from workers.runtime import get_runtime
+
+
+@click.group()
+def sources() -> None:
+    """The sources in the sources file (NEWSDEDUP_SOURCES)."""
+
+
+@sources.command("list")
+def list_sources() -> None:
+    """Every source: name, kind, schedule, language hint, publisher flag, start URLs."""
+    runtime = get_runtime()
+    table = Table(show_edge=False)
+    for column in ("name", "kind", "schedule", "lang", "publisher", "start urls"):
+        table.add_column(column, overflow="fold")
+    for s in runtime.sources:
+        table.add_row(
+            s.name,
+            s.kind,
+            s.schedule,
+            s.language or "-",
+            "yes" if s.publisher else "no",
+            "\n".join(s.start_urls),
+        )
+    console = Console()
+    console.print(table)
+    console.print(f"{len(runtime.sources)} sources from {runtime.settings.sources}")
+
+
+@click.command("crawl")
+@click.argument("names", nargs=-1, metavar="[SOURCE]...")
+@click.option("--enqueue", is_flag=True, help="Send one crawl task per source to the workers instead.")
+def crawl_command(names: tuple[str, ...], enqueue: bool) -> None:
+    """Crawl sources now, in this process (default: all sources)."""
+    runtime = get_runtime()
+    chosen = [find_source(runtime.sources, n) for n in names] if names else list(runtime.sources)
+    if not chosen:
+        raise CLIError(f"no sources in {runtime.settings.sources}: add [[source]] tables", exit_code=2)
+    if enqueue:
+        if runtime.settings.embedded:
+            raise CLIError("--enqueue needs the workers' broker: set NEWSDEDUP_REDIS_URL", exit_code=2)
+        from workers.tasks import crawl_source
+
+        for source in chosen:
+            crawl_source.delay(source.name)
+        click.echo(f"enqueued {len(chosen)} crawl task{'s' if len(chosen) != 1 else ''}")
+        return
+    summaries = crawl(chosen, runtime.settings, install_root_handler=False)
+    Console().print(summary_table(summaries))
+
+
+def summary_table(summaries: dict[str, dict[str, Any]]) -> Table:
+    """One row per crawled source: pages, and what processing made of them (all-zero columns left out)."""
+    counted = ("new", "joined", "updated", "unchanged", "rejected", "enqueued", "robots_forbidden", "errors")
+    columns = ["pages", *(c for c in counted if any(s[c] for s in summaries.values()))]
+    table = Table(show_edge=False)
+    table.add_column("source")
+    for column in columns:
+        table.add_column(column.replace("_", " "), justify="right")
+    table.add_column("finished")
+    for name, summary in summaries.items():
+        table.add_row(name, *(str(summary[c]) for c in columns), str(summary["finish_reason"]))
+    return table

@@ -1,0 +1,123 @@
+"""``newsdedup ingest FILE.jsonl``."""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import BinaryIO
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from newsdedup.cli.errors import CLIError
+from newsdedup.ingest import BadLine, read_documents
+from storage import queries
+from workers.page import Page
+from workers.processing import process_page
+from workers.runtime import get_runtime
+
+
+@click.command()
+@click.argument(
+    "path", metavar="FILE.jsonl", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path)
+)
+@click.option(
+    "--enqueue", is_flag=True, help="Send each document to the workers instead of processing it here."
+)
+@click.option(
+    "--source", default=None, help="Attribute every document to this source (default: by URL domain)."
+)
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+def ingest(path: Path, enqueue: bool, source: str | None, quiet: bool) -> None:
+    """Process a file of documents, one JSON object per line:
+    {"url", "html"?, "text"?, "title"?, "published_at"?, "language"?}.
+
+    Prints one line per bad line (with its number) or rejected page, then a summary. Exits with
+    status 1 if any line was bad; the good lines are processed all the same.
+    """
+    runtime = get_runtime()
+    if source is not None and runtime.source_named(source) is None:
+        known = ", ".join(s.name for s in runtime.sources) or "none"
+        raise CLIError(f"unknown source {source!r}; known sources: {known}", exit_code=2)
+    if enqueue and runtime.settings.embedded:
+        raise CLIError("--enqueue needs the workers' broker: set NEWSDEDUP_REDIS_URL", exit_code=2)
+    err = Console(stderr=True)
+    counts: Counter[str] = Counter()
+    total = _count_lines(path)
+    with (
+        _open(path) as stream,
+        Progress(
+            TextColumn("ingest"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=err,
+            disable=quiet or total is None,
+            transient=True,
+        ) as progress,
+    ):
+        task = progress.add_task("ingest", total=total)
+        for item in read_documents(stream):
+            progress.advance(task)
+            if isinstance(item, BadLine):
+                counts["bad"] += 1
+                err.print(f"line {item.line}: {item.reason}", markup=False, highlight=False)
+                continue
+            page = item.page if source is None else item.page.model_copy(update={"source": source})
+            if enqueue:
+                _enqueue(page)
+                counts["enqueued"] += 1
+                continue
+            outcome = process_page(page, runtime)
+            counts[outcome.status] += 1
+            if outcome.status == "rejected":
+                err.print(f"line {item.line}: {page.url}: {outcome.reason}", markup=False, highlight=False)
+    click.echo(_summary(counts, runtime if not enqueue else None))
+    if counts["bad"]:
+        raise click.exceptions.Exit(1)
+
+
+def _enqueue(page: Page) -> None:
+    from workers.tasks import process_page as process_page_task
+
+    process_page_task.delay(page.model_dump(mode="json", exclude_none=True))
+
+
+def _summary(counts: Counter[str], runtime: object | None) -> str:
+    documents = sum(counts.values())
+    parts = [
+        f"{counts[k]} {k}"
+        for k in ("new", "joined", "updated", "unchanged", "rejected", "enqueued", "bad")
+        if counts[k]
+    ]
+    line = f"{documents} lines: " + (", ".join(parts) if parts else "nothing to do")
+    if runtime is not None:
+        with get_runtime().sessions() as session:
+            totals = queries.counts(session)
+        line += (
+            f"; stored {totals['articles']} articles in {totals['clusters']} clusters "
+            f"({totals['clusters_with_copies']} with copies)"
+        )
+    return line
+
+
+def _open(path: Path) -> BinaryIO:
+    if str(path) == "-":
+        return sys.stdin.buffer
+    try:
+        return path.open("rb")
+    except OSError as e:
+        raise CLIError(f"{path}: cannot read: {e.strerror}") from e
+
+
+def _count_lines(path: Path) -> int | None:
+    """Lines in the file, for the progress bar (None for stdin)."""
+    if str(path) == "-":
+        return None
+    try:
+        with path.open("rb") as f:
+            return sum(1 for _ in f)
+    except OSError:
+        return None

@@ -1,0 +1,40 @@
+"""Terminal output shared by the commands: clusters as rich tables."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from newsdedup.report import ClusterView
+
+
+def cluster_table(view: ClusterView) -> Table:
+    """One cluster: a heading with the canonical, a row per member."""
+    canonical = view.canonical
+    title = Text.assemble(
+        (f"cluster {view.id}", "bold"),
+        f" · {len(view.members)} article{'s' if len(view.members) != 1 else ''} · ",
+        (canonical.title or "(no title)", "italic"),
+    )
+    table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False, expand=False)
+    table.add_column("", width=1)
+    table.add_column("url", overflow="fold")
+    table.add_column("source")
+    table.add_column("lang")
+    table.add_column("similarity", justify="right")
+    for member in view.members:
+        table.add_row(
+            "★" if member.is_canonical else "",
+            member.url,
+            member.source or "-",
+            member.language or "-",
+            "-" if member.similarity is None else f"{member.similarity:.2f}",
+        )
+    return table
+
+
+def print_clusters(console: Console, views: list[ClusterView]) -> None:
+    for view in views:
+        console.print(cluster_table(view))
+        console.print()

@@ -1,0 +1,79 @@
+"""``newsdedup worker``, ``beat``, ``stats`` and ``index rebuild``."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from config import load_settings
+from config.sources import load_sources
+from newsdedup.cli.errors import CLIError
+from storage import queries
+from workers.runtime import get_runtime
+
+CELERY_APP = "workers.app"
+_PASS_THROUGH = {"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []}
+
+
+@click.command(context_settings=_PASS_THROUGH)
+@click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
+def worker(celery_args: tuple[str, ...]) -> None:
+    """Start a Celery worker: `celery -A workers.app worker -Q celery,crawl [CELERY_ARGS]`."""
+    queues = [] if "-Q" in celery_args or "--queues" in celery_args else ["-Q", "celery,crawl"]
+    _exec_celery("worker", [*queues, *celery_args])
+
+
+@click.command(context_settings=_PASS_THROUGH)
+@click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
+def beat(celery_args: tuple[str, ...]) -> None:
+    """Start the beat scheduler (run exactly one): `celery -A workers.app beat [CELERY_ARGS]`."""
+    _exec_celery("beat", list(celery_args))
+
+
+def _exec_celery(command: str, args: list[str]) -> None:
+    settings = load_settings()
+    load_sources(settings.sources)  # a broken sources file fails here, in one line, not in Celery
+    if settings.redis_url is None:
+        raise CLIError("NEWSDEDUP_REDIS_URL is not set: workers and beat need Redis", exit_code=2)
+    argv = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        CELERY_APP,
+        command,
+        "--loglevel",
+        settings.log_level,
+        *args,
+    ]
+    sys.stdout.flush()
+    os.execv(sys.executable, argv)
+
+
+@click.command()
+def stats() -> None:
+    """Totals: articles, clusters, clusters with copies, and the index size."""
+    runtime = get_runtime()
+    with runtime.sessions() as session:
+        totals = queries.counts(session)
+    totals["indexed_articles"] = len(runtime.index)
+    table = Table(show_header=False, show_edge=False)
+    for name, value in totals.items():
+        table.add_row(name.replace("_", " "), str(value))
+    Console().print(table)
+
+
+@click.group()
+def index() -> None:
+    """The LSH index of signatures."""
+
+
+@index.command("rebuild")
+def rebuild() -> None:
+    """Rebuild the index from the stored signatures (after Redis lost it, or a settings change)."""
+    count = get_runtime().rebuild_index()
+    click.echo(f"indexed {count} articles")

@@ -1,0 +1,54 @@
+"""Reading an ingest file: one JSON document per line, each checked on its own.
+
+A bad line (not UTF-8, not JSON, not a valid document) is reported with its line number and
+skipped; the other lines are not affected.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from workers.page import BadPage, Page, parse_page
+
+
+@dataclass(frozen=True)
+class BadLine:
+    """A line that is not a document, and why."""
+
+    line: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class Document:
+    """A valid document, the JSON it came from, and its line number."""
+
+    line: int
+    page: Page
+    payload: dict[str, object]
+
+
+def read_documents(stream: BinaryIO) -> Iterator[Document | BadLine]:
+    """Every non-blank line of the stream, as a Document or a BadLine."""
+    for number, raw in enumerate(stream, start=1):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            yield BadLine(number, f"not UTF-8 (byte 0x{raw[e.start]:02x} at column {e.start + 1})")
+            continue
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError as e:
+            yield BadLine(number, f"not JSON: {e.msg} at column {e.colno}")
+            continue
+        try:
+            page = parse_page(data)
+        except BadPage as e:
+            yield BadLine(number, str(e))
+            continue
+        yield Document(number, page, data)

@@ -1,0 +1,121 @@
+"""Clusters as operators and the export read them: canonical first, each member's similarity
+to the canonical (estimated Jaccard of their signatures)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import groupby
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dedup.signature import estimated_jaccard, from_bytes
+from storage.models import Article, Cluster
+
+
+@dataclass(frozen=True)
+class MemberView:
+    article_id: int
+    url: str
+    final_url: str | None
+    title: str | None
+    source: str | None
+    language: str | None
+    published_at: datetime | None
+    claimed_source_url: str | None
+    is_canonical: bool
+    # Estimated Jaccard similarity to the canonical; None when either text is too short to sign.
+    similarity: float | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "url": self.url,
+            "similarity": self.similarity,
+            "language": self.language,
+            "is_canonical": self.is_canonical,
+            "title": self.title,
+            "source": self.source,
+            "published_at": self.published_at.isoformat() if self.published_at else None,
+            "claimed_source_url": self.claimed_source_url,
+            "final_url": self.final_url,
+            "article_id": self.article_id,
+        }
+
+
+@dataclass(frozen=True)
+class ClusterView:
+    id: int
+    members: list[MemberView]
+
+    @property
+    def canonical(self) -> MemberView:
+        return self.members[0]
+
+    def as_dict(self) -> dict[str, Any]:
+        """The export line: ``{"cluster_id", "canonical_url", "size", "members": [...]}``."""
+        return {
+            "cluster_id": self.id,
+            "canonical_url": self.canonical.url,
+            "size": len(self.members),
+            "members": [m.as_dict() for m in self.members],
+        }
+
+
+def cluster_view(session: Session, cluster_id: int) -> ClusterView | None:
+    """One cluster with its members, or None if there is no such cluster."""
+    cluster = session.get(Cluster, cluster_id)
+    if cluster is None:
+        return None
+    articles = session.scalars(select(Article).where(Article.cluster_id == cluster_id).order_by(Article.id))
+    return _view(cluster.id, cluster.canonical_article_id, list(articles))
+
+
+def iter_cluster_views(session: Session, min_size: int = 1, batch: int = 2000) -> Iterator[ClusterView]:
+    """Every cluster of at least ``min_size`` members, by id, streamed from one query."""
+    canonical_of: dict[int, int | None] = dict(
+        session.execute(select(Cluster.id, Cluster.canonical_article_id).where(Cluster.size >= min_size))
+        .tuples()
+        .all()
+    )
+    rows = session.scalars(
+        select(Article)
+        .join(Cluster, Cluster.id == Article.cluster_id)
+        .where(Cluster.size >= min_size)
+        .order_by(Article.cluster_id, Article.id),
+        execution_options={"yield_per": batch},
+    )
+    for cluster_id, articles in groupby(rows, key=lambda a: a.cluster_id):
+        yield _view(cluster_id, canonical_of.get(cluster_id), list(articles))
+
+
+def _view(cluster_id: int, canonical_id: int | None, articles: list[Article]) -> ClusterView:
+    canonical = next((a for a in articles if a.id == canonical_id), articles[0])
+    reference = from_bytes(canonical.signature) if canonical.signature is not None else None
+
+    def similarity(article: Article) -> float | None:
+        if article is canonical:
+            return 1.0
+        if reference is None or article.signature is None:
+            return None
+        return round(estimated_jaccard(reference, from_bytes(article.signature)), 3)
+
+    ordered = [canonical] + [a for a in articles if a is not canonical]
+    members = [
+        MemberView(
+            article_id=a.id,
+            url=a.url,
+            final_url=a.final_url,
+            title=a.title,
+            source=a.source,
+            language=a.language,
+            published_at=a.published_at,
+            claimed_source_url=a.claimed_source_url,
+            is_canonical=a is canonical,
+            similarity=similarity(a),
+        )
+        for a in ordered
+    ]
+    return ClusterView(cluster_id, members)

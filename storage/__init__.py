@@ -1,0 +1,1 @@
+"""Articles, clusters and source links in SQL: SQLite by default, PostgreSQL through a URL."""

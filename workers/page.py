@@ -1,0 +1,60 @@
+"""A page to process: what the crawler's pipeline and ``newsdedup ingest`` hand to ``process_page``.
+
+It travels as JSON (a Celery message, an ingest line), so it is validated on arrival.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+
+class BadPage(ValueError):
+    """The page cannot be processed as given; the message says why in one line."""
+
+
+class Page(BaseModel):
+    """One fetched page, or one document of an ingest file."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    url: str = Field(min_length=1, max_length=2048)
+    html: str | None = None
+    text: str | None = None
+    title: str | None = None
+    published_at: datetime | None = None
+    language: str | None = Field(None, max_length=8)
+    # Set by the crawler:
+    final_url: str | None = Field(None, max_length=2048)
+    status: int | None = None
+    headers: dict[str, str] = Field(default_factory=dict)
+    fetched_at: datetime | None = None
+    source: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _absolute(cls, url: str) -> str:
+        if "://" not in url:
+            raise ValueError(f"{url!r} is not an absolute URL")
+        return url.strip()
+
+    @model_validator(mode="after")
+    def _has_content(self) -> Page:
+        if not (self.html and self.html.strip()) and not (self.text and self.text.strip()):
+            raise ValueError("neither html nor text is given")
+        return self
+
+
+def parse_page(data: Any) -> Page:
+    """The page in this JSON value, or BadPage naming the first problem."""
+    if not isinstance(data, dict):
+        raise BadPage(f"expected a JSON object, got {type(data).__name__}")
+    try:
+        return Page.model_validate(data)
+    except ValidationError as e:
+        first = e.errors()[0]
+        field = ".".join(str(p) for p in first["loc"])
+        message = first["msg"].removeprefix("Value error, ")
+        raise BadPage(f"{field}: {message}" if field else message) from e

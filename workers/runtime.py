@@ -1,0 +1,169 @@
+"""Everything a process needs to process pages, built once per process from the settings.
+
+Celery's prefork pool forks workers from a parent that must not hold database or Redis
+connections, so the runtime is built lazily, on first use, in the process that uses it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from functools import cached_property
+from urllib.parse import urlsplit
+
+import redis
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from config import Settings, Source, load_settings, load_sources
+from dedup.index_storage import make_storage
+from dedup.lsh import LSHIndex, banding
+from dedup.params import Params
+from dedup.signature import Signer
+from storage import queries
+from storage.db import create_db_engine, migrate, session_factory
+
+log = logging.getLogger(__name__)
+
+INDEX_PREFIX = "newsdedup:lsh"
+
+
+class IndexMismatch(RuntimeError):
+    """The shared index was built with other MinHash parameters than these settings give."""
+
+
+@dataclass
+class Runtime:
+    """Settings, sources, database and index of one process."""
+
+    settings: Settings
+    sources: list[Source] = field(default_factory=list)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Runtime:
+        return cls(settings=settings, sources=load_sources(settings.sources))
+
+    @cached_property
+    def params(self) -> Params:
+        s = self.settings
+        return Params(
+            num_perm=s.num_perm,
+            similarity_threshold=s.similarity_threshold,
+            shingle_words=s.shingle_words,
+            shingle_chars=s.shingle_chars,
+            min_shingles=s.min_shingles,
+            min_text_chars=s.min_text_chars,
+        )
+
+    @cached_property
+    def signer(self) -> Signer:
+        return Signer(self.settings.num_perm)
+
+    @cached_property
+    def engine(self) -> Engine:
+        engine = create_db_engine(self.settings.database_url)
+        migrate(engine)
+        return engine
+
+    @cached_property
+    def sessions(self) -> sessionmaker[Session]:
+        return session_factory(self.engine)
+
+    @cached_property
+    def index(self) -> LSHIndex:
+        """The LSH index: in memory and rebuilt from the database, or shared in Redis."""
+        storage = make_storage(self.settings.redis_url, prefix=INDEX_PREFIX)
+        index = LSHIndex(storage, self.settings.similarity_threshold, self.settings.num_perm)
+        if self.settings.redis_url is None:
+            self.rebuild_index(index)
+        else:
+            self._open_shared_index(index)
+        return index
+
+    def rebuild_index(self, index: LSHIndex | None = None) -> int:
+        """Fill the index from the stored signatures; returns how many articles it holds."""
+        if index is None:
+            index = self.index
+        index.storage.clear()
+        with self.sessions() as session:
+            for article_id, signature in queries.signatures(session):
+                index.insert(article_id, signature)
+        self._write_index_meta()
+        return len(index)
+
+    def _open_shared_index(self, index: LSHIndex) -> None:
+        client = self.redis
+        meta = {k.decode(): v.decode() for k, v in client.hgetall(f"{INDEX_PREFIX}:meta").items()}  # type: ignore[union-attr]  # sync client
+        expected = self._index_meta()
+        if meta and meta != expected:
+            raise IndexMismatch(
+                f"the shared index in Redis was built with {meta}, these settings give {expected}: "
+                "run `newsdedup index rebuild` after changing num_perm or similarity_threshold"
+            )
+        if not meta:
+            # A new or flushed Redis: one process rebuilds, the others wait for it.
+            with client.lock(f"{INDEX_PREFIX}:rebuild", timeout=3600, blocking_timeout=3600):
+                if not client.exists(f"{INDEX_PREFIX}:meta"):
+                    count = self.rebuild_index(index)
+                    log.info("rebuilt the shared index from the database: %d articles", count)
+
+    def _index_meta(self) -> dict[str, str]:
+        bands, rows = banding(self.settings.similarity_threshold, self.settings.num_perm)
+        return {"num_perm": str(self.settings.num_perm), "bands": str(bands), "rows": str(rows)}
+
+    def _write_index_meta(self) -> None:
+        if self.settings.redis_url is not None:
+            for name, value in self._index_meta().items():
+                self.redis.hset(f"{INDEX_PREFIX}:meta", name, value)
+
+    @cached_property
+    def redis(self) -> redis.Redis:
+        if self.settings.redis_url is None:
+            raise RuntimeError("no Redis in the embedded mode: set NEWSDEDUP_REDIS_URL")
+        return redis.Redis.from_url(self.settings.redis_url)
+
+    def source_named(self, name: str | None) -> Source | None:
+        return next((s for s in self.sources if s.name == name), None) if name else None
+
+    def source_for_url(self, url: str) -> Source | None:
+        """The source whose allowed domains cover the URL's host (for pages that name no source)."""
+        host = (urlsplit(url).hostname or "").lower()
+        for source in self.sources:
+            for domain in source.allowed_domains:
+                if host == domain or host.endswith("." + domain):
+                    return source
+        return None
+
+    def close(self) -> None:
+        """Release connections (after a fork, or at the end of a command)."""
+        if "engine" in self.__dict__:
+            self.engine.dispose()
+        if "redis" in self.__dict__:
+            self.redis.close()
+
+
+_current: Runtime | None = None
+
+
+def get_runtime() -> Runtime:
+    """This process's runtime, built from the settings on first use."""
+    global _current
+    if _current is None:
+        _current = Runtime.from_settings(load_settings())
+    return _current
+
+
+def set_runtime(runtime: Runtime | None) -> None:
+    """Install the runtime this process uses (a command's, a test's), or None to build anew."""
+    global _current
+    if _current is not None and _current is not runtime:
+        _current.close()
+    _current = runtime
+
+
+def forget_runtime() -> None:
+    """After a fork: drop the parent's runtime without closing connections the parent still uses."""
+    global _current
+    if _current is not None and "engine" in _current.__dict__:
+        _current.engine.dispose(close=False)
+    _current = None

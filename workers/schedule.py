@@ -1,0 +1,25 @@
+"""The beat schedule: one periodic ``crawl_source`` per source, at its cron expression (UTC)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery.schedules import crontab
+
+from config import Settings, load_sources
+from config.sources import cron_fields
+
+
+def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
+    """Celery's ``beat_schedule`` for the sources file."""
+    schedule: dict[str, dict[str, Any]] = {}
+    for source in load_sources(settings.sources):
+        minute, hour, day, month, weekday = cron_fields(source.schedule)
+        schedule[f"crawl {source.name}"] = {
+            "task": "newsdedup.crawl_source",
+            "schedule": crontab(
+                minute=minute, hour=hour, day_of_month=day, month_of_year=month, day_of_week=weekday
+            ),
+            "args": (source.name,),
+        }
+    return schedule
