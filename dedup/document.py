@@ -16,7 +16,11 @@ from dedup.signature import Signature, Signer
 
 
 class NoStoryText(ValueError):
-    """The page has no story to cluster (empty, or only site chrome after cleaning)."""
+    """The page has no story to cluster (empty, only site chrome, or not an article at all)."""
+
+
+# Open Graph types by which a page says it is not a story: home, section, about and shop pages.
+NOT_ARTICLES = frozenset({"website", "profile", "product", "place", "business.business"})
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,8 @@ def prepare(
     canonical_url = claimed = None
     if html:
         extracted = extract(html, url)
+        if extracted.page_type in NOT_ARTICLES:
+            raise NoStoryText(f"the page says it is not an article (og:type {extracted.page_type})")
         body = extracted.text or (text or "")
         title = title or extracted.title
         published_at = published_at or extracted.published_at

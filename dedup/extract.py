@@ -20,36 +20,47 @@ class Extracted:
     title: str | None
     published_at: datetime | None
     canonical_url: str | None
+    # The page's own word on what it is (Open Graph og:type), e.g. "article" or "website".
+    page_type: str | None = None
 
 
 def extract(html: str, url: str | None) -> Extracted:
     """The story text (paragraphs separated by newlines), title, date and canonical link."""
-    doc = _bare_extraction(html, url, favor_recall=False)
-    if doc is None or not (doc.text or "").strip():
-        # Pages whose story sits in unusual markup: trade precision for recall once.
-        doc = _bare_extraction(html, url, favor_recall=True)
+    doc = _bare_extraction(html, url)
     if doc is None:
         return Extracted(text="", title=None, published_at=None, canonical_url=None)
     return Extracted(
         text=doc.text or "",
-        title=doc.title or None,
+        title=strip_site_name(doc.title, doc.sitename),
         published_at=parse_datetime(doc.date),
         canonical_url=doc.url or None,
+        page_type=(doc.pagetype or "").strip().lower() or None,
     )
 
 
-def _bare_extraction(html: str, url: str | None, favor_recall: bool) -> Document | None:
+def _bare_extraction(html: str, url: str | None) -> Document | None:
     doc = trafilatura.bare_extraction(
         html,
         url=url,
         with_metadata=True,
         include_comments=False,
         include_tables=False,
-        favor_recall=favor_recall,
         date_extraction_params=_DATE_PARAMS,
         as_dict=False,
     )
     return doc if isinstance(doc, Document) else None
+
+
+def strip_site_name(title: str | None, site_name: str | None) -> str | None:
+    """The headline without a trailing " | Site" or " - Site" that names the page's own site."""
+    if not title:
+        return None
+    if site_name:
+        for separator in (" | ", " - ", " – ", " — ", " :: ", " · "):
+            suffix = separator + site_name
+            if title.endswith(suffix) and len(title) > len(suffix):
+                return title[: -len(suffix)].strip()
+    return title.strip()
 
 
 def parse_datetime(value: str | None) -> datetime | None:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-_TRACKING_PREFIXES = ("utm_", "fbclid", "gclid", "mc_", "ref", "amp")
+_TRACKING_PREFIX = "utm_"
+_TRACKING = frozenset(
+    {"fbclid", "gclid", "dclid", "mc_cid", "mc_eid", "igshid", "ref", "ref_src", "amp", "outputtype"}
+)
 
 
 def normalize_url(url: str) -> str:
@@ -19,7 +22,7 @@ def normalize_url(url: str) -> str:
     query = [
         (k, v)
         for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        if not k.lower().startswith(_TRACKING_PREFIXES)
+        if not (k.lower().startswith(_TRACKING_PREFIX) or k.lower() in _TRACKING)
     ]
     path = parts.path.rstrip("/") or ""
     return host + path + (f"?{urlencode(sorted(query))}" if query else "")

@@ -76,9 +76,9 @@ def cluster_view(session: Session, cluster_id: int) -> ClusterView | None:
 def iter_cluster_views(session: Session, min_size: int = 1, batch: int = 2000) -> Iterator[ClusterView]:
     """Every cluster of at least ``min_size`` members, by id, streamed from one query."""
     canonical_of: dict[int, int | None] = dict(
-        session.execute(select(Cluster.id, Cluster.canonical_article_id).where(Cluster.size >= min_size))
-        .tuples()
-        .all()
+        session.execute(
+            select(Cluster.id, Cluster.canonical_article_id).where(Cluster.size >= min_size)
+        ).all()
     )
     rows = session.scalars(
         select(Article)

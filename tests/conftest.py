@@ -1,0 +1,94 @@
+"""Fixtures: real Redis and PostgreSQL on 127.0.0.1, each test on its own Redis database and
+PostgreSQL schema, cleaned before and after; the fixture sites served over HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+import redis
+
+from config import load_settings
+from newsdedup.demo.server import SiteServer
+from workers.runtime import Runtime, set_runtime
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+CORPUS = ROOT.parent / "shared" / "corpus"
+EXAMPLES = ROOT.parent / "shared" / "examples"
+
+REDIS_HOST = os.environ.get("NEWSDEDUP_TEST_REDIS", "redis://127.0.0.1:6379")
+# Database 15 of the machine's Redis is the tests' own; nothing else may use it.
+REDIS_TEST_DB = 15
+POSTGRES = os.environ.get("NEWSDEDUP_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+
+needs_corpus = pytest.mark.skipif(
+    not (CORPUS / "docs.jsonl").exists(),
+    reason=f"the development corpus is not here ({CORPUS}); it sits beside the checkout in CI",
+)
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """No test sees the developer's NEWSDEDUP_* settings, proxies or working directory files."""
+    for name in list(os.environ):
+        if name.startswith("NEWSDEDUP_") or name.lower() in ("http_proxy", "https_proxy", "no_proxy"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("NEWSDEDUP_CONFIG", str(FIXTURES / "empty-settings.toml"))
+    monkeypatch.setenv("NEWSDEDUP_SOURCES", str(ROOT / "config" / "sources.toml"))
+    monkeypatch.setenv("NEWSDEDUP_DATABASE_URL", f"sqlite:///{tmp_path / 'newsdedup.db'}")
+    yield
+    set_runtime(None)
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """A flushed Redis database of the tests' own."""
+    url = f"{REDIS_HOST}/{REDIS_TEST_DB}"
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    yield url
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A SQLAlchemy URL whose connections use a fresh schema of their own, dropped afterwards."""
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(POSTGRES, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    base = POSTGRES.replace("postgresql://", "postgresql+psycopg://", 1)
+    yield f"{base}?options=-csearch_path%3D{schema}"
+    with psycopg.connect(POSTGRES, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each test that takes it runs twice: on an SQLite file and on a PostgreSQL schema."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.db'}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+@pytest.fixture
+def runtime(monkeypatch: pytest.MonkeyPatch, database_url: str) -> Runtime:
+    """The embedded runtime (in-memory index) on the test's database."""
+    monkeypatch.setenv("NEWSDEDUP_DATABASE_URL", database_url)
+    current = Runtime.from_settings(load_settings())
+    set_runtime(current)
+    return current
+
+
+@pytest.fixture
+def site_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[SiteServer]:
+    """The fixture sites on 127.0.0.1, set as the HTTP proxy for crawls in this process."""
+    with SiteServer() as server:
+        monkeypatch.setenv("http_proxy", server.proxy_url)
+        yield server

@@ -1,0 +1,198 @@
+"""The dedup core on its own: shingles, signatures, the LSH index, verification, canonical choice."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime
+
+import numpy as np
+import pytest
+import redis
+import xxhash
+from datasketch import MinHash, MinHashLSH
+
+from dedup.canonical import Member, choose_canonical
+from dedup.index_storage import MemoryStorage, RedisStorage, make_storage
+from dedup.lsh import LSHIndex, banding
+from dedup.match import Candidate, verify
+from dedup.shingles import shingles, tokens
+from dedup.signature import Signer, estimated_jaccard, from_bytes, to_bytes
+from dedup.urls import normalize_url
+
+
+def test_word_shingles_are_normalised_word_ngrams() -> None:
+    """Case, punctuation and Unicode forms do not change shingles; n words make one shingle."""
+    assert tokens("The Council's ＶＯＴＥ: 31–17!") == ["the", "council", "s", "vote", "31", "17"]
+    assert shingles("One two three four five", words=4, chars=3) == {
+        "one two three four",
+        "two three four five",
+    }
+    assert shingles("Short text", words=4, chars=3) == {"short text"}
+    assert shingles("", words=4, chars=3) == set()
+
+
+def test_unspaced_scripts_get_character_shingles() -> None:
+    """Chinese and Japanese text, written without spaces, is shingled by characters."""
+    assert shingles("东京都发表了", words=4, chars=3) == {"东京都", "京都发", "都发表", "发表了"}
+    assert shingles("東京都は12日に発表", words=4, chars=3) == {
+        "東京都",
+        "京都は",
+        "都は12",
+        "は12日",
+        "12日に",
+        "日に発",
+        "に発表",
+    }
+
+
+def test_signature_is_datasketch_minhash_of_the_encoded_shingles() -> None:
+    """Our signature equals the hash values of a datasketch MinHash (affine32, seed 1, xxh32) fed the
+    same shingles one by one, and it survives storage unchanged."""
+    words = [f"w{i}" for i in range(300)]
+    shingle_set = {" ".join(words[i : i + 4]) for i in range(len(words) - 3)}
+    reference = MinHash(num_perm=128, seed=1, hashfunc=xxhash.xxh32_intdigest, scheme="affine32")
+    for s in sorted(shingle_set):
+        reference.update(s.encode())
+
+    signature = Signer(128).sign(shingle_set)
+
+    assert np.array_equal(signature, reference.hashvalues)
+    assert np.array_equal(from_bytes(to_bytes(signature)), signature)
+    assert len(to_bytes(signature)) == 512
+
+
+def test_estimated_jaccard_tracks_the_true_jaccard() -> None:
+    """Two sets with Jaccard 0.6 get an estimate within 0.1 of it at 256 permutations, and equal
+    sets get exactly 1."""
+    signer = Signer(256)
+    a = {f"s{i}" for i in range(0, 800)}
+    b = {f"s{i}" for i in range(200, 1000)}  # |a ∩ b| = 600, |a ∪ b| = 1000
+    assert abs(estimated_jaccard(signer.sign(a), signer.sign(b)) - 0.6) < 0.1
+    assert estimated_jaccard(signer.sign(a), signer.sign(set(a))) == 1.0
+
+
+def _random_sets(count: int, seed: int) -> list[set[str]]:
+    """Sets in families: members of a family overlap heavily, families do not."""
+    rng = random.Random(seed)
+    sets = []
+    for family in range(count // 4):
+        base = [f"f{family}-{i}" for i in range(200)]
+        for _ in range(4):
+            keep = rng.uniform(0.3, 1.0)
+            sets.append(
+                {x for x in base if rng.random() < keep} | {f"noise{rng.random()}" for _ in range(20)}
+            )
+    return sets
+
+
+@pytest.mark.parametrize("threshold", [0.3, 0.5, 0.8])
+def test_index_returns_what_datasketch_minhashlsh_returns(threshold: float) -> None:
+    """On the same signatures, our index and datasketch's MinHashLSH (same threshold, same banding)
+    return exactly the same candidates for every query."""
+    signer = Signer(128)
+    sets = _random_sets(80, seed=7)
+    signatures = [signer.sign(s) for s in sets]
+    ours = LSHIndex(MemoryStorage(), threshold=threshold, num_perm=128)
+    theirs = MinHashLSH(threshold=threshold, num_perm=128)
+    assert (ours.bands, ours.rows) == (theirs.b, theirs.r) == banding(threshold, 128)
+    for key, signature in enumerate(signatures):
+        ours.insert(key, signature)
+        theirs.insert(key, signer.minhash(signature))
+
+    for signature in signatures:
+        assert ours.query(signature) == set(theirs.query(signer.minhash(signature)))
+    assert len(ours) == len(signatures)
+
+
+def test_redis_storage_gives_the_memory_storage_answers(redis_url: str) -> None:
+    """The shared index in Redis holds and returns exactly what the in-process one does, and forgets
+    removed articles and, on clear, everything."""
+    signer = Signer(128)
+    signatures = [signer.sign(s) for s in _random_sets(40, seed=3)]
+    memory = LSHIndex(MemoryStorage(), threshold=0.5, num_perm=128)
+    shared = LSHIndex(make_storage(redis_url, prefix="test:lsh"), threshold=0.5, num_perm=128)
+    assert isinstance(shared.storage, RedisStorage)
+    for key, signature in enumerate(signatures):
+        memory.insert(key, signature)
+        shared.insert(key, signature)
+    for signature in signatures:
+        assert shared.query(signature) == memory.query(signature)
+
+    shared.remove(0, signatures[0])
+    memory.remove(0, signatures[0])
+    assert 0 not in shared.query(signatures[0])
+    assert shared.query(signatures[1]) == memory.query(signatures[1])
+    assert len(shared) == len(memory) == len(signatures) - 1
+
+    shared.storage.clear()
+    assert len(shared) == 0
+    assert redis.Redis.from_url(redis_url).keys("test:lsh:*") == []
+
+
+def test_unknown_storage_url_is_refused() -> None:
+    """The storage factory raises on anything that is neither None (memory) nor a Redis URL."""
+    with pytest.raises(ValueError, match="unknown index storage URL 'memcached://x'"):
+        make_storage("memcached://x")
+
+
+def test_verify_keeps_candidates_at_the_threshold_best_first() -> None:
+    """Verification keeps the candidates whose estimated Jaccard reaches the threshold, ordered by
+    similarity, then cluster id, then article id, whatever order they came in."""
+    base = np.arange(100, dtype=np.uint32)
+    half = base.copy()
+    half[50:] += 1000  # 50 of 100 minima equal: estimate 0.5
+    most = base.copy()
+    most[90:] += 1000  # 0.9
+    low = base.copy()
+    low[40:] += 1000  # 0.4
+    candidates = [Candidate(4, 9, half), Candidate(3, 2, low), Candidate(2, 7, most), Candidate(1, 8, half)]
+
+    matches = verify(base, candidates, threshold=0.5)
+
+    assert [(m.article_id, m.cluster_id, m.similarity) for m in matches] == [
+        (2, 7, 0.9),
+        (1, 8, 0.5),
+        (4, 9, 0.5),
+    ]
+
+
+def _member(i: int, **fields: object) -> Member:
+    values: dict[str, object] = {
+        "id": i,
+        "url": f"https://site{i}.example/story",
+        "final_url": None,
+        "publisher": False,
+        "claimed_source_url": None,
+        "published_at": datetime(2026, 3, 12, 8, i, tzinfo=UTC),
+        "fetched_at": None,
+    }
+    values.update(fields)
+    return Member(**values)  # type: ignore[arg-type]  # test data built field by field
+
+
+def test_canonical_prefers_publisher_then_link_target_then_earliest() -> None:
+    """The rule, one step at a time: a publisher's page wins over earlier pages; without one, the page
+    the others' source links point at wins; without links, the earliest published; then the lowest id."""
+    linked = "https://site3.example/story"
+    earliest, target, copy_a, copy_b = (
+        _member(1, published_at=datetime(2026, 3, 1, tzinfo=UTC)),
+        _member(3),
+        _member(4, claimed_source_url="http://www.site3.example/story/?utm_source=feed"),
+        _member(5, claimed_source_url=linked),
+    )
+    assert choose_canonical([earliest, target, copy_a, copy_b]).id == 3
+    publisher = _member(9, publisher=True)
+    assert choose_canonical([earliest, target, copy_a, copy_b, publisher]).id == 9
+    assert choose_canonical([_member(6), earliest, _member(7)]).id == 1
+    assert choose_canonical([_member(8, published_at=None), _member(2, published_at=None)]).id == 2
+    with pytest.raises(ValueError, match="without members"):
+        choose_canonical([])
+
+
+def test_url_normalisation_ignores_scheme_www_tracking_and_trailing_slash() -> None:
+    """Two spellings of one address compare equal; different paths or real parameters do not."""
+    assert normalize_url("https://www.Site.example/a/?utm_source=x&fbclid=1#top") == "site.example/a"
+    assert normalize_url("http://site.example/a") == "site.example/a"
+    assert normalize_url("http://site.example/a?id=2&utm_medium=y") == "site.example/a?id=2"
+    assert normalize_url("http://site.example:8080/a") == "site.example:8080/a"
+    assert normalize_url("http://site.example/b") != normalize_url("http://site.example/a")
