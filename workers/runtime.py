@@ -26,6 +26,7 @@ from storage.db import create_db_engine, migrate, session_factory
 log = logging.getLogger(__name__)
 
 INDEX_PREFIX = "newsdedup:lsh"
+REBUILD_LOCK = "newsdedup:lock:index-rebuild"
 
 
 class IndexMismatch(RuntimeError):
@@ -102,7 +103,8 @@ class Runtime:
             )
         if not meta:
             # A new or flushed Redis: one process rebuilds, the others wait for it.
-            with client.lock(f"{INDEX_PREFIX}:rebuild", timeout=3600, blocking_timeout=3600):
+            # The lock lives outside the index's key space: a rebuild clears that space.
+            with client.lock(REBUILD_LOCK, timeout=3600, blocking_timeout=3600):
                 if not client.exists(f"{INDEX_PREFIX}:meta"):
                     count = self.rebuild_index(index)
                     log.info("rebuilt the shared index from the database: %d articles", count)

@@ -1,0 +1,250 @@
+"""Service mode end to end: a real Celery worker process (prefork, two children) on the machine's
+Redis and a PostgreSQL schema, fed by a real ``newsdedup crawl`` of the fixture sites.
+
+Nothing is mocked: the crawl enqueues ``newsdedup.process_page`` messages to Redis, the worker
+processes them into PostgreSQL, and the result is compared with the embedded mode's.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import DBAPIError
+
+from newsdedup.demo.server import SITES, SiteServer
+
+pytestmark = pytest.mark.slow
+
+EXPECTED: dict[str, Any] = json.loads((SITES / "EXPECTED.json").read_text(encoding="utf-8"))
+ARTICLES = {url for cluster in EXPECTED["clusters"] for url in cluster}
+# Deadlines only keep a broken worker or crawl from hanging the suite; nothing is timed.
+CRAWL_DEADLINE = 180
+PROCESSING_DEADLINE = 120
+SHUTDOWN_DEADLINE = 30
+POLL = 0.2
+
+_SUCCEEDED = re.compile(r"Task newsdedup\.process_page\[([0-9a-f-]+)\] succeeded in \S+: (\{.*\})\s*$")
+_FAILED = re.compile(r"Task newsdedup\.process_page\[([0-9a-f-]+)\] raised unexpected")
+
+
+def _child_env(**settings: str) -> dict[str, str]:
+    """This test's environment (the conftest's settings, the fixture server as proxy) plus these."""
+    env = dict(os.environ)
+    env.update(
+        PYTHONUNBUFFERED="1",
+        COLUMNS="200",
+        # The fixture sites answer in milliseconds: no need for the production start delay.
+        NEWSDEDUP_AUTOTHROTTLE_START_DELAY="0",
+    )
+    env.update(settings)
+    return env
+
+
+def _run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    try:
+        done = subprocess.run(
+            args, env=env, cwd=cwd, capture_output=True, text=True, timeout=CRAWL_DEADLINE, check=False
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"{' '.join(args)} did not finish within {CRAWL_DEADLINE} s")
+    assert done.returncode == 0, f"{' '.join(args)} exited {done.returncode}:\n{done.stdout}\n{done.stderr}"
+    return done
+
+
+def _summary(stdout: str) -> dict[str, dict[str, str]]:
+    """The crawl summary table, one dict per source row: column name -> cell."""
+    lines = stdout.splitlines()
+    header = [cell.strip() for cell in next(line for line in lines if "┃" in line).split("┃")]
+    rows = [[cell.strip() for cell in line.split("│")] for line in lines if "│" in line]
+    return {row[0]: dict(zip(header, row, strict=True)) for row in rows}
+
+
+def crawl(env: dict[str, str], cwd: Path) -> dict[str, dict[str, str]]:
+    """`newsdedup crawl` of every source; returns its summary table."""
+    return _summary(_run(["newsdedup", "crawl"], env, cwd).stdout)
+
+
+def export(database_url: str, cwd: Path) -> list[dict[str, Any]]:
+    """`newsdedup clusters export --format jsonl --output FILE` of that database, as parsed lines."""
+    out = cwd / f"export-{time.monotonic_ns()}.jsonl"
+    env = _child_env(NEWSDEDUP_DATABASE_URL=database_url)
+    env.pop("NEWSDEDUP_REDIS_URL", None)
+    _run(["newsdedup", "clusters", "export", "--format", "jsonl", "--output", str(out)], env, cwd)
+    return [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+
+
+def clusters_by_members(clusters: list[dict[str, Any]]) -> dict[frozenset[str], str]:
+    """Each cluster as the set of its member URLs, with its canonical URL."""
+    return {frozenset(m["url"] for m in c["members"]): c["canonical_url"] for c in clusters}
+
+
+@dataclass
+class Worker:
+    """A running `newsdedup worker` and what its log says about process_page tasks."""
+
+    process: subprocess.Popen[bytes]
+    log_file: Path
+    database_url: str
+    env: dict[str, str]
+    _engine: Any = field(default=None, repr=False)
+
+    def log(self) -> str:
+        return self.log_file.read_text(encoding="utf-8", errors="replace")
+
+    def outcomes(self) -> list[dict[str, Any]]:
+        """The results of the process_page tasks that succeeded, in the order they finished."""
+        return [ast.literal_eval(m.group(2)) for m in map(_SUCCEEDED.search, self.log().splitlines()) if m]
+
+    def finished(self) -> tuple[set[str], set[str]]:
+        """Ids of the process_page tasks that succeeded, and of those that failed."""
+        log = self.log()
+        succeeded = {m.group(1) for m in map(_SUCCEEDED.search, log.splitlines()) if m}
+        return succeeded, set(_FAILED.findall(log))
+
+    def article_count(self) -> int:
+        """Articles stored in the worker's database (0 before the worker created the tables)."""
+        if self._engine is None:
+            self._engine = create_engine(self.database_url)
+        try:
+            with self._engine.connect() as conn:
+                return int(conn.execute(text("SELECT count(*) FROM articles")).scalar_one())
+        except DBAPIError:
+            return 0
+
+    def wait_for(self, tasks: int, articles: int) -> None:
+        """Poll until `tasks` process_page tasks have finished (succeeded or failed) and `articles`
+        articles are stored, or fail at the deadline; fails at once if the worker dies."""
+        deadline = time.monotonic() + PROCESSING_DEADLINE
+        while True:
+            if self.process.poll() is not None:
+                pytest.fail(f"the worker exited with {self.process.returncode}:\n{self.log()}")
+            succeeded, failed = self.finished()
+            if len(succeeded) + len(failed) >= tasks:
+                break
+            if time.monotonic() > deadline:
+                pytest.fail(
+                    f"after {PROCESSING_DEADLINE} s the worker had finished {len(succeeded) + len(failed)} "
+                    f"of {tasks} process_page tasks:\n{self.log()}"
+                )
+            time.sleep(POLL)
+        errors = [line for line in self.log().splitlines() if _FAILED.search(line)]
+        assert not failed, "process_page tasks failed in the worker (its log is below):\n" + "\n".join(errors)
+        # Every task has committed before Celery logs its success; the count is final here.
+        assert self.article_count() == articles, self.log()
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+
+
+@pytest.fixture
+def worker(redis_url: str, postgres_url: str, site_server: SiteServer, tmp_path: Path) -> Iterator[Worker]:
+    """`newsdedup worker --pool=prefork --concurrency=2` on the test's Redis database and PostgreSQL
+    schema; stopped with SIGTERM (then SIGKILL to its process group) however the test ends. Its log
+    is printed at teardown, so a failing test shows it."""
+    env = _child_env(NEWSDEDUP_REDIS_URL=redis_url, NEWSDEDUP_DATABASE_URL=postgres_url)
+    log_file = tmp_path / "worker.log"
+    with log_file.open("wb") as log:
+        process = subprocess.Popen(
+            ["newsdedup", "worker", "--pool=prefork", "--concurrency=2"],
+            env=env,
+            cwd=tmp_path,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: the pool children go down with it
+        )
+    running = Worker(process, log_file, postgres_url, env)
+    try:
+        yield running
+    finally:
+        running.close()
+        _stop(process)
+        print(f"--- worker log ({log_file}) ---\n{running.log()}")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM (Celery's warm shutdown), then SIGKILL to the whole process group if it lingers."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=SHUTDOWN_DEADLINE)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)  # the group this test started; stragglers included
+    process.wait(timeout=SHUTDOWN_DEADLINE)
+
+
+def _enqueued(summary: dict[str, dict[str, str]]) -> int:
+    for row in summary.values():
+        assert row["pages"] == row["enqueued"], summary
+    return sum(int(row["enqueued"]) for row in summary.values())
+
+
+def test_worker_stores_the_same_clusters_as_the_embedded_mode(
+    worker: Worker, redis_url: str, tmp_path: Path
+) -> None:
+    """A crawl in service mode hands every page to the Redis queue; the prefork worker stores them
+    all in PostgreSQL; the clusters (member sets and canonical URLs) equal those of the same crawl
+    processed in embedded mode into SQLite."""
+    service = crawl(worker.env, tmp_path)
+    assert set(service) == {"dailycourier", "newsflash-hub", "trend-digest", "nachrichten-blitz"}
+    assert _enqueued(service) == len(ARTICLES) == 15
+    # The crawler only enqueued: nothing was processed in the crawling process.
+    assert "new" not in next(iter(service.values()))
+
+    worker.wait_for(tasks=15, articles=15)
+    assert sorted(o["url"] for o in worker.outcomes()) == sorted(ARTICLES)
+
+    embedded_db = f"sqlite:///{tmp_path / 'embedded.db'}"
+    embedded_env = _child_env(NEWSDEDUP_DATABASE_URL=embedded_db)
+    embedded_env.pop("NEWSDEDUP_REDIS_URL", None)
+    embedded = crawl(embedded_env, tmp_path)
+    assert sum(int(row["new"]) + int(row.get("joined", "0")) for row in embedded.values()) == 15
+
+    from_worker = export(worker.database_url, tmp_path)
+    from_embedded = export(embedded_db, tmp_path)
+    assert sorted(m["url"] for c in from_worker for m in c["members"]) == sorted(ARTICLES)
+    assert clusters_by_members(from_worker) == clusters_by_members(from_embedded)
+    # The shared index in Redis holds every stored article.
+    client = redis.Redis.from_url(redis_url)
+    try:
+        assert client.scard("newsdedup:lsh:members") == 15
+    finally:
+        client.close()
+
+
+def test_enqueuing_the_same_crawl_twice_changes_nothing(worker: Worker, tmp_path: Path) -> None:
+    """Idempotence: crawling again in service mode enqueues every page a second time; the worker
+    finds each unchanged, and the stored articles and clusters are exactly as after the first crawl."""
+    first = crawl(worker.env, tmp_path)
+    assert _enqueued(first) == 15
+    worker.wait_for(tasks=15, articles=15)
+    before = export(worker.database_url, tmp_path)
+
+    second = crawl(worker.env, tmp_path)
+    assert _enqueued(second) == 15
+    worker.wait_for(tasks=30, articles=15)
+    outcomes = worker.outcomes()
+    assert len(outcomes) == 30
+    assert sorted(o["url"] for o in outcomes[15:]) == sorted(ARTICLES)
+    assert [o["status"] for o in outcomes[15:]] == ["unchanged"] * 15
+    # Each page kept its article id and cluster.
+    first_ids = {o["url"]: (o["article_id"], o["cluster_id"]) for o in outcomes[:15]}
+    assert {o["url"]: (o["article_id"], o["cluster_id"]) for o in outcomes[15:]} == first_ids
+
+    after = export(worker.database_url, tmp_path)
+    assert after == before
+    assert sum(c["size"] for c in after) == 15
