@@ -6,7 +6,6 @@ page to the Celery workers through Redis.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from scrapy import Spider
@@ -14,18 +13,21 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
 from crawler.items import PageItem
+from workers.enqueue import Sender
+from workers.tasks import process_page
 
-HandOff = Callable[[dict[str, Any]], dict[str, Any] | None]
 MODES = ("embedded", "celery")
 
 
 class HandOffPipeline:
     """Passes every PageItem on; the ``NEWSDEDUP_HANDOFF`` setting says how (``embedded``,
-    ``celery``, or ``off`` to switch the pipeline off)."""
+    ``celery``, or ``off`` to switch the pipeline off). ``celery`` sends to the broker at the
+    ``NEWSDEDUP_REDIS_URL`` setting."""
 
-    def __init__(self, hand_off: HandOff, crawler: Crawler) -> None:
-        self.hand_off = hand_off
+    def __init__(self, crawler: Crawler, broker_url: str | None = None) -> None:
         self.crawler = crawler
+        self.broker_url = broker_url
+        self.sender: Sender | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> HandOffPipeline:
@@ -34,22 +36,30 @@ class HandOffPipeline:
             raise NotConfigured("NEWSDEDUP_HANDOFF is off")
         if mode not in MODES:
             raise ValueError(f"NEWSDEDUP_HANDOFF must be one of {', '.join(MODES)} or off, not {mode!r}")
-        from workers.tasks import process_page
-
         if mode == "embedded":
-            return cls(process_page, crawler)
+            return cls(crawler)
+        broker_url = crawler.settings.get("NEWSDEDUP_REDIS_URL")
+        if not broker_url:
+            raise ValueError("NEWSDEDUP_HANDOFF is celery but NEWSDEDUP_REDIS_URL is not set")
+        return cls(crawler, broker_url)
 
-        def enqueue(payload: dict[str, Any]) -> None:
-            process_page.delay(payload)
+    def open_spider(self, spider: Spider | None = None) -> None:
+        if self.broker_url is not None:
+            self.sender = Sender(self.broker_url)
 
-        return cls(enqueue, crawler)
+    def close_spider(self, spider: Spider | None = None) -> None:
+        if self.sender is not None:
+            self.sender.close()
+            self.sender = None
 
     def process_item(self, item: Any, spider: Spider | None = None) -> Any:
         if not isinstance(item, PageItem):
             return item
-        outcome = self.hand_off(item.payload())
-        stats = self.crawler.stats
-        if stats is not None:
-            key = outcome["status"] if outcome else "enqueued"
-            stats.inc_value(f"newsdedup/{key}")
+        if self.sender is not None:
+            self.sender.send(process_page, item.payload())
+            status = "enqueued"
+        else:
+            status = process_page(item.payload())["status"]
+        if self.crawler.stats is not None:
+            self.crawler.stats.inc_value(f"newsdedup/{status}")
         return item

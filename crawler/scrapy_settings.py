@@ -14,6 +14,7 @@ def scrapy_settings(settings: Settings) -> dict[str, Any]:
         "SPIDER_LOADER_CLASS": "crawler.spider_loader.SourceSpiderLoader",
         "NEWSDEDUP_SOURCES": str(settings.sources),
         "NEWSDEDUP_HANDOFF": "embedded" if settings.embedded else "celery",
+        "NEWSDEDUP_REDIS_URL": settings.redis_url,
         "ITEM_PIPELINES": {"crawler.pipelines.HandOffPipeline": 300},
         "USER_AGENT": settings.user_agent,
         "ROBOTSTXT_OBEY": True,

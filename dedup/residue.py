@@ -47,6 +47,8 @@ _SHARE_WORDS = frozenset(
 )
 _COOKIE = re.compile(r"\bcookies?\b", re.IGNORECASE)
 _COOKIE_MAX_CHARS = 400
+# Longer than any address a database column or a browser keeps: not a real source link.
+_MAX_URL_CHARS = 2048
 
 
 def strip_residue(text: str) -> str:
@@ -95,6 +97,8 @@ def claimed_origin(html: str, page_url: str | None) -> str | None:
         if not href or href.startswith(("#", "javascript:", "mailto:")):
             continue
         target = urljoin(page_url or "", href)
+        if len(target) > _MAX_URL_CHARS:
+            continue
         host = _host(target)
         if not host or host == page_host:
             continue

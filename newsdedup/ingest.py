@@ -42,7 +42,7 @@ def read_documents(stream: BinaryIO) -> Iterator[Document | BadLine]:
         if not line.strip():
             continue
         try:
-            data = json.loads(line)
+            data = json.loads(line.rstrip("\r\n"))
         except json.JSONDecodeError as e:
             yield BadLine(number, f"not JSON: {e.msg} at column {e.colno}")
             continue

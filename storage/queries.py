@@ -81,7 +81,7 @@ class ClusterRow:
 
 
 def list_clusters(session: Session, min_size: int = 1, limit: int | None = None) -> list[ClusterRow]:
-    """Clusters of at least ``min_size`` articles, largest first, then newest id first."""
+    """Clusters of at least ``min_size`` articles, largest first, then by id."""
     query = (
         select(Cluster.id, Cluster.size, Article.url, Article.title, Cluster.updated_at)
         .outerjoin(Article, Article.id == Cluster.canonical_article_id)

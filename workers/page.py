@@ -31,7 +31,7 @@ class Page(BaseModel):
     status: int | None = None
     headers: dict[str, str] = Field(default_factory=dict)
     fetched_at: datetime | None = None
-    source: str | None = None
+    source: str | None = Field(None, max_length=64)
 
     @field_validator("url")
     @classmethod

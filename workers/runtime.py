@@ -73,21 +73,38 @@ class Runtime:
     @cached_property
     def index(self) -> LSHIndex:
         """The LSH index: in memory and rebuilt from the database, or shared in Redis."""
-        storage = make_storage(self.settings.redis_url, prefix=INDEX_PREFIX)
-        index = LSHIndex(storage, self.settings.similarity_threshold, self.settings.num_perm)
+        index = self._new_index()
         if self.settings.redis_url is None:
-            self.rebuild_index(index)
+            self._fill(index)
         else:
             self._open_shared_index(index)
         return index
 
-    def rebuild_index(self, index: LSHIndex | None = None) -> int:
-        """Fill the index from the stored signatures; returns how many articles it holds."""
-        if index is None:
-            index = self.index
+    def rebuild_index(self) -> int:
+        """Fill the index anew from the stored signatures; returns how many articles it holds.
+
+        This is also the repair for a shared index built with another threshold, so it does not
+        check the index it replaces.
+        """
+        index = self._new_index()
+        count = self._fill(index)
+        self.__dict__["index"] = index
+        return count
+
+    def _new_index(self) -> LSHIndex:
+        storage = make_storage(self.settings.redis_url, prefix=INDEX_PREFIX)
+        return LSHIndex(storage, self.settings.similarity_threshold, self.settings.num_perm)
+
+    def _fill(self, index: LSHIndex) -> int:
         index.storage.clear()
         with self.sessions() as session:
             for article_id, signature in queries.signatures(session):
+                if signature.shape[0] != self.settings.num_perm:
+                    raise IndexMismatch(
+                        f"stored signatures have {signature.shape[0]} values but num_perm is "
+                        f"{self.settings.num_perm}: set NEWSDEDUP_NUM_PERM={signature.shape[0]} "
+                        "or process the articles again into a new database"
+                    )
                 index.insert(article_id, signature)
         self._write_index_meta()
         return len(index)
@@ -99,14 +116,14 @@ class Runtime:
         if meta and meta != expected:
             raise IndexMismatch(
                 f"the shared index in Redis was built with {meta}, these settings give {expected}: "
-                "run `newsdedup index rebuild` after changing num_perm or similarity_threshold"
+                "run `newsdedup index rebuild` to rebuild it with these settings"
             )
         if not meta:
             # A new or flushed Redis: one process rebuilds, the others wait for it.
             # The lock lives outside the index's key space: a rebuild clears that space.
             with client.lock(REBUILD_LOCK, timeout=3600, blocking_timeout=3600):
                 if not client.exists(f"{INDEX_PREFIX}:meta"):
-                    count = self.rebuild_index(index)
+                    count = self._fill(index)
                     log.info("rebuilt the shared index from the database: %d articles", count)
 
     def _index_meta(self) -> dict[str, str]:

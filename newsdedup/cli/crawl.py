@@ -50,12 +50,14 @@ def crawl_command(names: tuple[str, ...], enqueue: bool) -> None:
     if not chosen:
         raise CLIError(f"no sources in {runtime.settings.sources}: add [[source]] tables", exit_code=2)
     if enqueue:
-        if runtime.settings.embedded:
+        if runtime.settings.redis_url is None:
             raise CLIError("--enqueue needs the workers' broker: set NEWSDEDUP_REDIS_URL", exit_code=2)
+        from workers.enqueue import Sender
         from workers.tasks import crawl_source
 
-        for source in chosen:
-            crawl_source.delay(source.name)
+        with Sender(runtime.settings.redis_url) as sender:
+            for source in chosen:
+                sender.send(crawl_source, source.name)
         click.echo(f"enqueued {len(chosen)} crawl task{'s' if len(chosen) != 1 else ''}")
         return
     summaries = crawl(chosen, runtime.settings, install_root_handler=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
+from contextlib import nullcontext
 from pathlib import Path
 from typing import BinaryIO
 
@@ -12,11 +13,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from newsdedup.cli.errors import CLIError
+from newsdedup.cli.render import plural
 from newsdedup.ingest import BadLine, read_documents
 from storage import queries
-from workers.page import Page
+from workers.enqueue import Sender
 from workers.processing import process_page
 from workers.runtime import get_runtime
+from workers.tasks import process_page as process_page_task
 
 
 @click.command()
@@ -46,7 +49,9 @@ def ingest(path: Path, enqueue: bool, source: str | None, quiet: bool) -> None:
     err = Console(stderr=True)
     counts: Counter[str] = Counter()
     total = _count_lines(path)
+    sender = Sender(runtime.settings.redis_url) if enqueue and runtime.settings.redis_url else None
     with (
+        sender or nullcontext(),
         _open(path) as stream,
         Progress(
             TextColumn("ingest"),
@@ -54,7 +59,7 @@ def ingest(path: Path, enqueue: bool, source: str | None, quiet: bool) -> None:
             MofNCompleteColumn(),
             TimeRemainingColumn(),
             console=err,
-            disable=quiet or total is None,
+            disable=quiet or total is None or not err.is_terminal,
             transient=True,
         ) as progress,
     ):
@@ -63,26 +68,20 @@ def ingest(path: Path, enqueue: bool, source: str | None, quiet: bool) -> None:
             progress.advance(task)
             if isinstance(item, BadLine):
                 counts["bad"] += 1
-                err.print(f"line {item.line}: {item.reason}", markup=False, highlight=False)
+                click.echo(f"line {item.line}: {item.reason}", err=True)
                 continue
             page = item.page if source is None else item.page.model_copy(update={"source": source})
-            if enqueue:
-                _enqueue(page)
+            if sender is not None:
+                sender.send(process_page_task, page.model_dump(mode="json", exclude_none=True))
                 counts["enqueued"] += 1
                 continue
             outcome = process_page(page, runtime)
             counts[outcome.status] += 1
             if outcome.status == "rejected":
-                err.print(f"line {item.line}: {page.url}: {outcome.reason}", markup=False, highlight=False)
+                click.echo(f"line {item.line}: {page.url}: {outcome.reason}", err=True)
     click.echo(_summary(counts, runtime if not enqueue else None))
     if counts["bad"]:
         raise click.exceptions.Exit(1)
-
-
-def _enqueue(page: Page) -> None:
-    from workers.tasks import process_page as process_page_task
-
-    process_page_task.delay(page.model_dump(mode="json", exclude_none=True))
 
 
 def _summary(counts: Counter[str], runtime: object | None) -> str:
@@ -92,12 +91,12 @@ def _summary(counts: Counter[str], runtime: object | None) -> str:
         for k in ("new", "joined", "updated", "unchanged", "rejected", "enqueued", "bad")
         if counts[k]
     ]
-    line = f"{documents} lines: " + (", ".join(parts) if parts else "nothing to do")
+    line = f"{plural(documents, 'line')}: " + (", ".join(parts) if parts else "nothing to do")
     if runtime is not None:
         with get_runtime().sessions() as session:
             totals = queries.counts(session)
         line += (
-            f"; stored {totals['articles']} articles in {totals['clusters']} clusters "
+            f"; stored {plural(totals['articles'], 'article')} in {plural(totals['clusters'], 'cluster')} "
             f"({totals['clusters_with_copies']} with copies)"
         )
     return line

@@ -9,12 +9,17 @@ from rich.text import Text
 from newsdedup.report import ClusterView
 
 
+def plural(count: int, word: str) -> str:
+    """'1 cluster', '2 clusters'."""
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
 def cluster_table(view: ClusterView) -> Table:
     """One cluster: a heading with the canonical, a row per member."""
     canonical = view.canonical
     title = Text.assemble(
         (f"cluster {view.id}", "bold"),
-        f" · {len(view.members)} article{'s' if len(view.members) != 1 else ''} · ",
+        f" · {plural(len(view.members), 'article')} · ",
         (canonical.title or "(no title)", "italic"),
     )
     table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False, expand=False)

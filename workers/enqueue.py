@@ -1,0 +1,36 @@
+"""Sending tasks to the broker named by this invocation's settings.
+
+Celery reads its broker URL once, when ``workers.app`` is imported; a command or crawl may run
+with other settings than that import saw, so senders open a connection to the URL they are given.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any
+
+from celery import Task
+from kombu import Connection, Producer
+
+from workers.app import app
+
+
+class Sender:
+    """One broker connection, reused for every task sent through it."""
+
+    def __init__(self, broker_url: str) -> None:
+        self.connection: Connection = app.connection_for_write(broker_url)
+        self.producer: Producer = self.connection.Producer()
+
+    def send(self, task: Task[Any, Any], *args: Any) -> None:
+        task.apply_async(args=args, producer=self.producer)
+
+    def close(self) -> None:
+        self.producer.close()
+        self.connection.release()
+
+    def __enter__(self) -> Sender:
+        return self
+
+    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+        self.close()
