@@ -10,7 +10,7 @@ from rich.table import Table
 
 from config.sources import find_source
 from crawler.run import crawl
-from newsdedup.cli.errors import CLIError
+from newsdedup.cli.errors import SetupError
 from workers.runtime import get_runtime
 
 
@@ -48,10 +48,10 @@ def crawl_command(names: tuple[str, ...], enqueue: bool) -> None:
     runtime = get_runtime()
     chosen = [find_source(runtime.sources, n) for n in names] if names else list(runtime.sources)
     if not chosen:
-        raise CLIError(f"no sources in {runtime.settings.sources}: add [[source]] tables", exit_code=2)
+        raise SetupError(f"no sources in {runtime.settings.sources}: add [[source]] tables")
     if enqueue:
         if runtime.settings.redis_url is None:
-            raise CLIError("--enqueue needs the workers' broker: set NEWSDEDUP_REDIS_URL", exit_code=2)
+            raise SetupError("--enqueue needs the workers' broker: set NEWSDEDUP_REDIS_URL")
         from workers.enqueue import Sender
         from workers.tasks import crawl_source
 

@@ -17,17 +17,21 @@ log = logging.getLogger("newsdedup.cli")
 
 
 class CLIError(click.ClickException):
-    """An error with a one-line message; exit status 1 (2 for configuration errors)."""
+    """An error with a one-line message; exit status 1."""
 
-    def __init__(self, message: str, exit_code: int = 1) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
+    exit_code = 1
+
+
+class SetupError(CLIError):
+    """The configuration or the command line asks for something impossible; exit status 2."""
+
+    exit_code = 2
 
 
 def one_line(error: BaseException) -> CLIError | None:
     """The operator's message for an expected error, or None for a bug."""
     if isinstance(error, ConfigError | DatabaseURLError):
-        return CLIError(str(error), exit_code=2)
+        return SetupError(str(error))
     if isinstance(error, IndexMismatch):
         return CLIError(str(error))
     if isinstance(error, OperationalError):

@@ -12,7 +12,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from newsdedup.cli.errors import CLIError
+from newsdedup.cli.errors import CLIError, SetupError
 from newsdedup.cli.render import plural
 from newsdedup.ingest import BadLine, read_documents
 from storage import queries
@@ -43,9 +43,9 @@ def ingest(path: Path, enqueue: bool, source: str | None, quiet: bool) -> None:
     runtime = get_runtime()
     if source is not None and runtime.source_named(source) is None:
         known = ", ".join(s.name for s in runtime.sources) or "none"
-        raise CLIError(f"unknown source {source!r}; known sources: {known}", exit_code=2)
+        raise SetupError(f"unknown source {source!r}; known sources: {known}")
     if enqueue and runtime.settings.embedded:
-        raise CLIError("--enqueue needs the workers' broker: set NEWSDEDUP_REDIS_URL", exit_code=2)
+        raise SetupError("--enqueue needs the workers' broker: set NEWSDEDUP_REDIS_URL")
     err = Console(stderr=True)
     counts: Counter[str] = Counter()
     total = _count_lines(path)

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from config import load_settings
 from config.sources import load_sources
-from newsdedup.cli.errors import CLIError
+from newsdedup.cli.errors import SetupError
 from storage import queries
 from workers.runtime import get_runtime
 
@@ -38,7 +38,7 @@ def _exec_celery(command: str, args: list[str]) -> None:
     settings = load_settings()
     load_sources(settings.sources)  # a broken sources file fails here, in one line, not in Celery
     if settings.redis_url is None:
-        raise CLIError("NEWSDEDUP_REDIS_URL is not set: workers and beat need Redis", exit_code=2)
+        raise SetupError("NEWSDEDUP_REDIS_URL is not set: workers and beat need Redis")
     argv = [
         sys.executable,
         "-m",
