@@ -10,8 +10,6 @@ import os
 import subprocess
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
-from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +22,10 @@ from config import load_settings
 from newsdedup.cli import app
 from storage.db import create_db_engine, migrate
 from storage.models import Article
+from tests.stories import repost_html, story
 from workers.runtime import Runtime
 
 ROOT = Path(__file__).resolve().parent.parent
-STORIES = Path(__file__).resolve().parent / "fixtures" / "cli"
 SOURCES = ROOT / "config" / "sources.toml"
 KNOWN = "known sources: dailycourier, newsflash-hub, trend-digest, nachrichten-blitz"
 
@@ -38,33 +36,6 @@ LIBRARY = "http://dailycourier.example/2026/03/parish-records-online.html"
 LIBRARY_HUB = "http://newsflash-hub.example/news/library"
 SOLAR = "http://nachrichten-blitz.example/lindenau-solarpark"
 UNREACHABLE = "postgresql://postgres@127.0.0.1:1/test"
-
-
-@dataclass(frozen=True)
-class Story:
-    title: str
-    paragraphs: list[str]
-
-    @property
-    def text(self) -> str:
-        return "\n".join(self.paragraphs)
-
-
-def story(name: str) -> Story:
-    """A fixture story: the headline on the first line, a blank line, one paragraph per line."""
-    lines = (STORIES / f"story-{name}.txt").read_text(encoding="utf-8").splitlines()
-    return Story(lines[0], [line for line in lines[2:] if line.strip()])
-
-
-def repost_html(s: Story, origin: str) -> str:
-    """The story as an autoblog reposts it: ad shortcodes around it, a Source link trailer after it."""
-    paragraphs = "".join(f"<p>{escape(p)}</p>" for p in s.paragraphs)
-    return (
-        f"<html><head><title>{escape(s.title)}</title></head><body><article>"
-        f"<h1>{escape(s.title)}</h1><div class='entry-content'><div class='code-block'>[ad_1]</div>"
-        f"{paragraphs}<div class='code-block'>[ad_2]</div>"
-        f'<p><a href="{escape(origin)}">Source link</a></p></div></article></body></html>'
-    )
 
 
 def write_lines(path: Path, items: Sequence[dict[str, Any] | bytes]) -> Path:

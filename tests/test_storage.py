@@ -3,15 +3,11 @@ rule, and the LSH index (in memory and in Redis). Every test runs on SQLite and 
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from html import escape
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 import redis
 from sqlalchemy import inspect, select, text
@@ -23,42 +19,15 @@ from dedup.signature import Signer, to_bytes
 from newsdedup.report import iter_cluster_views
 from storage.db import create_db_engine, migrate
 from storage.models import Article, AssignmentLock, Cluster
-from tests.conftest import POSTGRES
+from tests.conftest import postgres_schema
+from tests.stories import Story, repost_html, story
 from workers.page import Page
 from workers.processing import Outcome, process_page
 from workers.runtime import INDEX_PREFIX, Runtime, set_runtime
 
-STORIES = Path(__file__).resolve().parent / "fixtures" / "cli"
 FETCHED = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 
 ORIGIN = "http://dailycourier.example/2026/03/swing-bridge-closure.html"
-
-
-@dataclass(frozen=True)
-class Story:
-    title: str
-    paragraphs: list[str]
-
-    @property
-    def text(self) -> str:
-        return "\n".join(self.paragraphs)
-
-
-def story(name: str) -> Story:
-    """A fixture story: the headline on the first line, a blank line, one paragraph per line."""
-    lines = (STORIES / f"story-{name}.txt").read_text(encoding="utf-8").splitlines()
-    return Story(lines[0], [line for line in lines[2:] if line.strip()])
-
-
-def repost_html(s: Story, origin: str) -> str:
-    """The story as an autoblog reposts it: ad shortcodes around it, a Source link trailer after it."""
-    paragraphs = "".join(f"<p>{escape(p)}</p>" for p in s.paragraphs)
-    return (
-        f"<html><head><title>{escape(s.title)}</title></head><body><article>"
-        f"<h1>{escape(s.title)}</h1><div class='entry-content'><div class='code-block'>[ad_1]</div>"
-        f"{paragraphs}<div class='code-block'>[ad_2]</div>"
-        f'<p><a href="{escape(origin)}">Source link</a></p></div></article></body></html>'
-    )
 
 
 def page(url: str, body: Story | str, **fields: Any) -> Page:
@@ -119,13 +88,8 @@ def other_database_url(database_url: str, tmp_path: Path) -> Iterator[str]:
     if database_url.startswith("sqlite"):
         yield f"sqlite:///{tmp_path / 'other.db'}"
         return
-    schema = f"test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(POSTGRES, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    base = POSTGRES.replace("postgresql://", "postgresql+psycopg://", 1)
-    yield f"{base}?options=-csearch_path%3D{schema}"
-    with psycopg.connect(POSTGRES, autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with postgres_schema() as url:
+        yield url
 
 
 def test_migrations_create_the_schema_and_running_them_again_is_harmless(database_url: str) -> None:
