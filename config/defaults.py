@@ -19,15 +19,28 @@ PACKAGED_SOURCES = Path(__file__).with_name("sources.toml")
 
 #: MinHash permutations. 128 gives a standard error of about 0.044 on a Jaccard estimate.
 NUM_PERM = 128
-#: Estimated Jaccard similarity at and above which two articles count as the same story.
-#: The LSH banding is chosen for this threshold (datasketch's optimal parameters).
-SIMILARITY_THRESHOLD = 0.5
+#: The MinHash LSH index finds near-copies: the bands and rows are datasketch's optimum for this
+#: Jaccard similarity. It only proposes candidates; the exact checks below decide.
+LSH_THRESHOLD = 0.5
+#: The anchor index finds partial copies (excerpts, splices): one shingle in ANCHOR_MODULUS is an
+#: anchor, and an article sharing at least MIN_SHARED_ANCHORS anchors is a candidate. A bucket with
+#: more than ANCHOR_BUCKET_CAP articles is a stock phrase and is not used to propose candidates.
+ANCHOR_MODULUS = 8
+MIN_SHARED_ANCHORS = 3
+ANCHOR_BUCKET_CAP = 1000
+#: Two articles tell the same story when their exact Jaccard similarity reaches MIN_JACCARD (a copy),
+#: or when MIN_CONTAINMENT of one's shingles are in the other (a part: an excerpt, a spliced story).
+MIN_JACCARD = 0.25
+MIN_CONTAINMENT = 0.6
+#: Two texts that share less than this (containment either way) are disjoint: a post containing two
+#: disjoint texts of two different stories is a splice, and does not merge the stories.
+SPLICE_MAX_OVERLAP = 0.2
 #: Words per shingle for scripts written with spaces.
 SHINGLE_WORDS = 4
 #: Characters per shingle for scripts written without spaces (Chinese, Japanese, Thai, ...).
 SHINGLE_CHARS = 3
-#: Below this many distinct shingles a MinHash estimate is mostly noise: such an article is
-#: stored, but stays in a cluster of its own.
+#: Below this many distinct shingles an overlap is chance: such an article is stored, but only
+#: ever joins an article with exactly the same words.
 MIN_SHINGLES = 20
 #: A cleaned page with fewer characters than this has no story to cluster and is rejected.
 MIN_TEXT_CHARS = 200

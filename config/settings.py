@@ -31,7 +31,13 @@ class Settings(BaseSettings):
     sources: Path = defaults.SOURCES
 
     num_perm: int = Field(defaults.NUM_PERM, ge=16, le=1024)
-    similarity_threshold: float = Field(defaults.SIMILARITY_THRESHOLD, gt=0.0, le=1.0)
+    lsh_threshold: float = Field(defaults.LSH_THRESHOLD, gt=0.0, le=1.0)
+    anchor_modulus: int = Field(defaults.ANCHOR_MODULUS, ge=1, le=1024)
+    min_shared_anchors: int = Field(defaults.MIN_SHARED_ANCHORS, ge=1)
+    anchor_bucket_cap: int = Field(defaults.ANCHOR_BUCKET_CAP, ge=1)
+    min_jaccard: float = Field(defaults.MIN_JACCARD, gt=0.0, le=1.0)
+    min_containment: float = Field(defaults.MIN_CONTAINMENT, gt=0.0, le=1.0)
+    splice_max_overlap: float = Field(defaults.SPLICE_MAX_OVERLAP, ge=0.0, lt=1.0)
     shingle_words: int = Field(defaults.SHINGLE_WORDS, ge=1, le=16)
     shingle_chars: int = Field(defaults.SHINGLE_CHARS, ge=1, le=16)
     min_shingles: int = Field(defaults.MIN_SHINGLES, ge=1)

@@ -7,11 +7,12 @@ from datetime import datetime
 
 import xxhash
 
+from dedup.anchors import anchors
 from dedup.extract import extract
 from dedup.language import detect_language
 from dedup.params import Params
-from dedup.residue import claimed_origin, strip_residue
-from dedup.shingles import shingles, tokens
+from dedup.residue import strip_residue
+from dedup.shingles import Hashes, shingle_hashes, tokens
 from dedup.signature import Signature, Signer
 
 
@@ -34,9 +35,16 @@ class Document:
     canonical_url: str | None
     claimed_source_url: str | None
     content_hash: str
-    shingle_count: int
-    # None when the text has too few shingles for a MinHash estimate to mean anything.
+    # The shingle set (xxh32 hashes, sorted): exact overlaps are computed on it.
+    hashes: Hashes
+    # A sample of the hashes that finds partial copies (dedup.anchors).
+    anchors: Hashes
+    # None when the text has too few shingles for a comparison to mean anything (see dedup.overlap).
     signature: Signature | None
+
+    @property
+    def shingle_count(self) -> int:
+        return int(self.hashes.shape[0])
 
 
 def prepare(
@@ -61,7 +69,7 @@ def prepare(
         title = title or extracted.title
         published_at = published_at or extracted.published_at
         canonical_url = extracted.canonical_url
-        claimed = claimed_origin(html, url)
+        claimed = extracted.claimed_source_url
     else:
         body = text or ""
     story = strip_residue(body)
@@ -69,7 +77,7 @@ def prepare(
         raise NoStoryText(
             f"{len(story)} characters of text after cleaning (at least {params.min_text_chars})"
         )
-    shingle_set = shingles(story, params.shingle_words, params.shingle_chars)
+    hashes = shingle_hashes(story, params.shingle_words, params.shingle_chars)
     return Document(
         title=title,
         text=story,
@@ -78,8 +86,9 @@ def prepare(
         canonical_url=canonical_url,
         claimed_source_url=claimed,
         content_hash=content_hash(story),
-        shingle_count=len(shingle_set),
-        signature=signer.sign(shingle_set) if len(shingle_set) >= params.min_shingles else None,
+        hashes=hashes,
+        anchors=anchors(hashes, params.anchor_modulus),
+        signature=signer.sign(hashes) if hashes.shape[0] >= params.min_shingles else None,
     )
 
 

@@ -1,4 +1,5 @@
-"""Main text and metadata of an HTML page, through trafilatura."""
+"""Main text and metadata of an HTML page, through trafilatura, after the page's teaser lists and
+with the page's claimed origin link."""
 
 from __future__ import annotations
 
@@ -6,7 +7,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import trafilatura
+from lxml.html import HtmlElement
 from trafilatura.settings import Document
+from trafilatura.utils import load_html
+
+from dedup.residue import claimed_origin
+from dedup.teasers import drop_teaser_lists
 
 # htmldate's default output is a day; the canonical choice needs the time of day too.
 _DATE_PARAMS = {"outputformat": "%Y-%m-%dT%H:%M:%S%z", "extensive_search": False, "original_date": True}
@@ -22,25 +28,36 @@ class Extracted:
     canonical_url: str | None
     # The page's own word on what it is (Open Graph og:type), e.g. "article" or "website".
     page_type: str | None = None
+    # Where an attribution link ("Source link", "Read more at X") says the story comes from.
+    claimed_source_url: str | None = None
 
 
 def extract(html: str, url: str | None) -> Extracted:
-    """The story text (paragraphs separated by newlines), title, date and canonical link."""
-    doc = _bare_extraction(html, url)
-    if doc is None:
+    """The story text (paragraphs separated by newlines), title, date, canonical and claimed links."""
+    # trafilatura's own parser: it repairs broken markup the way its extraction expects.
+    tree = load_html(html)
+    if tree is None:
         return Extracted(text="", title=None, published_at=None, canonical_url=None)
+    claimed = claimed_origin(tree, url)
+    drop_teaser_lists(tree)
+    doc = _bare_extraction(tree, url)
+    if doc is None:
+        return Extracted(
+            text="", title=None, published_at=None, canonical_url=None, claimed_source_url=claimed
+        )
     return Extracted(
         text=doc.text or "",
         title=strip_site_name(doc.title, doc.sitename),
         published_at=parse_datetime(doc.date),
         canonical_url=doc.url or None,
         page_type=(doc.pagetype or "").strip().lower() or None,
+        claimed_source_url=claimed,
     )
 
 
-def _bare_extraction(html: str, url: str | None) -> Document | None:
+def _bare_extraction(tree: HtmlElement, url: str | None) -> Document | None:
     doc = trafilatura.bare_extraction(
-        html,
+        tree,
         url=url,
         with_metadata=True,
         include_comments=False,

@@ -1,7 +1,7 @@
-"""MinHash LSH: datasketch's banding over a pluggable bucket storage.
+"""MinHash LSH, which proposes near-copies as candidates.
 
-The bands and rows are the ones datasketch's ``MinHashLSH`` picks for the threshold, and a band's
-bucket is chosen by the band's values exactly as there, so the candidates are the ones
+The LSH bands and rows are the ones datasketch's ``MinHashLSH`` picks for the threshold, and a
+band's bucket is chosen by the band's values exactly as there, so the candidates are the ones
 ``MinHashLSH`` would return for the same signatures.
 """
 
@@ -32,12 +32,14 @@ class LSHIndex:
         self.bands, self.rows = banding(threshold, num_perm)
 
     def band_keys(self, signature: Signature) -> list[bytes]:
-        """One 8-byte bucket key per band: xxh64 of the band's values (big-endian, as datasketch)."""
+        """One key per band: the band number, then xxh64 of the band's values (big-endian, as
+        datasketch hashes them)."""
         if signature.shape[0] != self.num_perm:
             raise ValueError(f"signature has {signature.shape[0]} values, the index expects {self.num_perm}")
         big_endian = signature.astype(">u4", copy=False)
         return [
-            xxhash.xxh64_digest(big_endian[band * self.rows : (band + 1) * self.rows].tobytes())
+            band.to_bytes(2, "big")
+            + xxhash.xxh64_digest(big_endian[band * self.rows : (band + 1) * self.rows].tobytes())
             for band in range(self.bands)
         ]
 
@@ -48,7 +50,7 @@ class LSHIndex:
         self.storage.remove(article_id, self.band_keys(signature))
 
     def query(self, signature: Signature) -> set[int]:
-        return self.storage.candidates(self.band_keys(signature))
+        return set(self.storage.counts(self.band_keys(signature)))
 
     def __len__(self) -> int:
         return self.storage.size()

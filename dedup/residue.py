@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urljoin, urlsplit
 
-import lxml.html
+from lxml.html import HtmlElement
 
 # WordPress-style shortcodes: [ad_1], [/ad], [adinserter block="3"], [the_ad id="12"].
 _SHORTCODE = re.compile(r"\[/?[a-z][a-z0-9_-]*(?:\s+[^\[\]\n]{0,80})?\]")
@@ -80,16 +80,12 @@ def _is_chrome_line(line: str) -> bool:
     return bool(words) and len(words) <= 8 and all(w in _SHARE_WORDS or w.isdigit() for w in words)
 
 
-def claimed_origin(html: str, page_url: str | None) -> str | None:
+def claimed_origin(tree: HtmlElement, page_url: str | None) -> str | None:
     """The URL that an attribution link (``Source link``, ``Source: X``, ``Read more at X``) points at.
 
     Only links to another host count: a site's links to itself are navigation. The last such link
     wins, since trailers come after the story.
     """
-    try:
-        tree = lxml.html.fromstring(html)
-    except (lxml.etree.ParserError, ValueError):
-        return None
     page_host = _host(page_url) if page_url else None
     found: str | None = None
     for anchor in tree.iter("a"):

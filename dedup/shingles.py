@@ -9,6 +9,12 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import numpy as np
+import numpy.typing as npt
+from xxhash import xxh32_intdigest
+
+Hashes = npt.NDArray[np.uint32]
+
 # Characters of scripts that do not separate words with spaces.
 _UNSPACED = (
     "\u0e00-\u0eff"  # Thai, Lao
@@ -42,3 +48,11 @@ def shingles(text: str, words: int, chars: int) -> set[str]:
     if len(toks) < size:
         return {joiner.join(toks)} if toks else set()
     return {joiner.join(toks[i : i + size]) for i in range(len(toks) - size + 1)}
+
+
+def shingle_hashes(text: str, words: int, chars: int) -> Hashes:
+    """The shingles' xxh32 hashes, sorted and distinct: the set that signatures, anchors and exact
+    overlaps are computed from."""
+    return np.unique(
+        np.fromiter((xxh32_intdigest(s.encode()) for s in shingles(text, words, chars)), np.uint32)
+    )

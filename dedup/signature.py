@@ -6,14 +6,20 @@ with xxh32, which is fast and the same in every process (Python's ``hash`` is no
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import numpy as np
 import numpy.typing as npt
 import xxhash
 from datasketch import MinHash
 
+from dedup.shingles import Hashes
+
 Signature = npt.NDArray[np.uint32]
+
+
+def _identity(value: int) -> int:
+    # Shingles arrive already hashed (xxh32): see dedup.shingles.shingle_hashes.
+    return value
+
 
 # Fixed: signatures stored today must compare with signatures computed next year.
 _SEED = 1
@@ -29,16 +35,17 @@ class Signer:
             num_perm=num_perm, seed=_SEED, hashfunc=xxhash.xxh32_intdigest, scheme=_SCHEME
         )
 
-    def sign(self, shingles: Iterable[str]) -> Signature:
-        """The MinHash of the shingle set, as datasketch computes it."""
+    def sign(self, hashes: Hashes) -> Signature:
+        """The MinHash of the hashed shingle set, exactly as datasketch computes it from the shingles
+        with xxh32 as hash function."""
         minhash = MinHash(
             num_perm=self.num_perm,
             seed=_SEED,
-            hashfunc=xxhash.xxh32_intdigest,
+            hashfunc=_identity,
             permutations=self._template.permutations,
             scheme=_SCHEME,
         )
-        minhash.update_batch([s.encode() for s in shingles])
+        minhash.update_batch(hashes.tolist())
         return np.asarray(minhash.hashvalues, dtype=np.uint32)
 
     def minhash(self, signature: Signature) -> MinHash:

@@ -89,8 +89,11 @@ class Article(Base):
     shingle_count: Mapped[int] = mapped_column(Integer)
     # MinHash values, little-endian uint32; NULL for texts too short to sign.
     signature: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The anchors (dedup.anchors), little-endian uint32; NULL for texts too short to sign.
+    anchors: Mapped[bytes | None] = mapped_column(LargeBinary)
     claimed_source_url: Mapped[str | None] = mapped_column(String(2048))
-    cluster_id: Mapped[int] = mapped_column(ForeignKey("clusters.id"), index=True)
+    # NULL only inside the transaction that stores the article, until its cluster is chosen.
+    cluster_id: Mapped[int | None] = mapped_column(ForeignKey("clusters.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -109,3 +112,32 @@ class AssignmentLock(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Link(Base):
+    """Two articles that tell the same story (see ``dedup.overlap``), with their exact overlap.
+
+    The clusters are a function of these links (``dedup.partition``). ``article_a`` < ``article_b``.
+    """
+
+    __tablename__ = "links"
+
+    article_a: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
+    article_b: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    shared: Mapped[int] = mapped_column(Integer)
+    size_a: Mapped[int] = mapped_column(Integer)
+    size_b: Mapped[int] = mapped_column(Integer)
+
+
+class Related(Base):
+    """A spliced article's tie to a cluster other than its own: it carries that story too."""
+
+    __tablename__ = "related"
+
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
+    cluster_id: Mapped[int] = mapped_column(
+        ForeignKey("clusters.id", ondelete="CASCADE"), primary_key=True, index=True
+    )

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from dedup.canonical import Member
-from dedup.match import Candidate
+from dedup.partition import Link as PartitionLink
 from dedup.signature import Signature, from_bytes
-from storage.models import Article, AssignmentLock, Cluster
+from storage.models import Article, AssignmentLock, Cluster, Link, Related
 
 
 def lock_assignment(session: Session) -> None:
@@ -28,18 +28,93 @@ def find_article(session: Session, url: str) -> Article | None:
     ).first()
 
 
-def candidates(session: Session, article_ids: Iterable[int]) -> list[Candidate]:
-    """The signed articles among these ids (ids the index knows but the database does not are skipped)."""
+def texts(session: Session, article_ids: Iterable[int]) -> dict[int, str]:
+    """The clean texts of these articles (ids the database does not know are left out)."""
     ids = sorted(set(article_ids))
-    found: list[Candidate] = []
+    found: dict[int, str] = {}
     for start in range(0, len(ids), 500):
         rows = session.execute(
-            select(Article.id, Article.cluster_id, Article.signature).where(
-                Article.id.in_(ids[start : start + 500]), Article.signature.is_not(None)
-            )
+            select(Article.id, Article.text).where(Article.id.in_(ids[start : start + 500]))
         )
-        found.extend(Candidate(i, c, from_bytes(s)) for i, c, s in rows if s is not None)
+        found.update(rows.all())
     return found
+
+
+def same_content(session: Session, content_hash: str) -> list[int]:
+    """Articles whose text has exactly these normalised words."""
+    return list(session.scalars(select(Article.id).where(Article.content_hash == content_hash)))
+
+
+def links_touching(session: Session, article_ids: Iterable[int]) -> list[Link]:
+    """Every link with an end among these articles."""
+    ids = sorted(set(article_ids))
+    found: dict[tuple[int, int], Link] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        for link in session.scalars(
+            select(Link).where(or_(Link.article_a.in_(chunk), Link.article_b.in_(chunk)))
+        ):
+            found[link.article_a, link.article_b] = link
+    return [found[k] for k in sorted(found)]
+
+
+def component(session: Session, start: Iterable[int]) -> tuple[set[int], list[Link]]:
+    """The articles reachable from ``start`` over links, and the links among them."""
+    nodes = set(start)
+    frontier = set(nodes)
+    links: dict[tuple[int, int], Link] = {}
+    while frontier:
+        found = links_touching(session, frontier)
+        frontier = set()
+        for link in found:
+            links[link.article_a, link.article_b] = link
+            for end in (link.article_a, link.article_b):
+                if end not in nodes:
+                    nodes.add(end)
+                    frontier.add(end)
+    return nodes, [links[k] for k in sorted(links)]
+
+
+def partition_link(link: Link) -> PartitionLink:
+    """A stored link as ``dedup.partition`` takes it."""
+    union = link.size_a + link.size_b - link.shared
+    return PartitionLink(
+        a=link.article_a,
+        b=link.article_b,
+        jaccard=link.shared / union if union else 0.0,
+        a_in_b=link.shared / link.size_a if link.size_a else 0.0,
+        b_in_a=link.shared / link.size_b if link.size_b else 0.0,
+    )
+
+
+def delete_links(session: Session, article_id: int) -> None:
+    session.execute(delete(Link).where(or_(Link.article_a == article_id, Link.article_b == article_id)))
+
+
+def related_clusters(session: Session, article_ids: Iterable[int]) -> dict[int, list[int]]:
+    """For each of these articles that carries other stories too, the ids of those clusters."""
+    ids = sorted(set(article_ids))
+    found: dict[int, list[int]] = {}
+    for start in range(0, len(ids), 500):
+        rows = session.execute(
+            select(Related.article_id, Related.cluster_id)
+            .where(Related.article_id.in_(ids[start : start + 500]))
+            .order_by(Related.article_id, Related.cluster_id)
+        )
+        for article_id, cluster_id in rows:
+            found.setdefault(article_id, []).append(cluster_id)
+    return found
+
+
+def related_articles(session: Session, cluster_id: int) -> list[Article]:
+    """Articles of other clusters that carry this cluster's story too (spliced posts)."""
+    return list(
+        session.scalars(
+            select(Article)
+            .join(Related, Related.article_id == Article.id)
+            .where(Related.cluster_id == cluster_id)
+        )
+    )
 
 
 def members(session: Session, cluster_id: int) -> list[Member]:
@@ -58,15 +133,17 @@ def members(session: Session, cluster_id: int) -> list[Member]:
     return [Member(*row) for row in rows]
 
 
-def signatures(session: Session, batch: int = 10_000) -> Iterator[tuple[int, Signature]]:
-    """Every stored signature, by article id, streamed (to rebuild the index)."""
+def signatures(session: Session, batch: int = 10_000) -> Iterator[tuple[int, Signature, Signature]]:
+    """Every stored signature and anchor set, by article id, streamed (to rebuild the indexes)."""
     rows = session.execute(
-        select(Article.id, Article.signature).where(Article.signature.is_not(None)).order_by(Article.id),
+        select(Article.id, Article.signature, Article.anchors)
+        .where(Article.signature.is_not(None))
+        .order_by(Article.id),
         execution_options={"yield_per": batch},
     )
-    for article_id, data in rows:
-        if data is not None:
-            yield article_id, from_bytes(data)
+    for article_id, signature, anchors in rows:
+        if signature is not None:
+            yield article_id, from_bytes(signature), from_bytes(anchors or b"")
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from lxml.html import fromstring
 
 from dedup.document import NoStoryText, prepare
 from dedup.extract import extract, strip_site_name
@@ -109,10 +110,11 @@ def test_claimed_origin_is_the_attribution_link_to_another_host() -> None:
         '<p>Source: <a href="https://www.origin.example/2026/03/12/story/">Origin Daily</a></p>'
         "</body></html>"
     )
-    assert claimed_origin(html, "http://blog.example/2026/03/13/copy/") == (
+    assert claimed_origin(fromstring(html), "http://blog.example/2026/03/13/copy/") == (
         "https://www.origin.example/2026/03/12/story/"
     )
-    assert claimed_origin("<p><a href='https://x.example/'>Home</a></p>", "http://blog.example/a") is None
+    home_link = fromstring("<p><a href='https://x.example/'>Home</a></p>")
+    assert claimed_origin(home_link, "http://blog.example/a") is None
 
 
 def test_fixture_repost_page_extracts_title_date_text_and_origin() -> None:

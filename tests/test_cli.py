@@ -737,14 +737,15 @@ def test_index_built_with_other_settings_is_a_one_line_error(
 ) -> None:
     """A shared index in Redis built for another similarity threshold makes `stats` fail in one line
     that gives both parameter sets, exit status 1."""
-    open_shared_index(redis_url, database_file_url, NEWSDEDUP_SIMILARITY_THRESHOLD="0.8")
+    open_shared_index(redis_url, database_file_url, NEWSDEDUP_LSH_THRESHOLD="0.8")
 
     result = invoke(["stats"], env={"NEWSDEDUP_REDIS_URL": redis_url})
 
     assert (result.exit_code, result.stdout) == (1, "")
     assert result.stderr == (
-        "Error: the shared index in Redis was built with {'num_perm': '128', 'bands': '9', 'rows': '13'}, "
-        "these settings give {'num_perm': '128', 'bands': '25', 'rows': '5'}: "
+        "Error: the shared index in Redis was built with "
+        "{'num_perm': '128', 'bands': '9', 'rows': '13', 'anchor_modulus': '8'}, "
+        "these settings give {'num_perm': '128', 'bands': '25', 'rows': '5', 'anchor_modulus': '8'}: "
         "run `newsdedup index rebuild` to rebuild it with these settings\n"
     )
 
@@ -755,7 +756,7 @@ def test_index_rebuild_repairs_an_index_built_with_another_threshold(
     """`index rebuild`, the remedy the mismatch error names, rebuilds the shared index for the current
     threshold, after which the commands work again."""
     assert invoke(["ingest", str(write_lines(tmp_path / "docs.jsonl", corpus())), "-q"]).exit_code == 0
-    open_shared_index(redis_url, database_file_url, NEWSDEDUP_SIMILARITY_THRESHOLD="0.8")
+    open_shared_index(redis_url, database_file_url, NEWSDEDUP_LSH_THRESHOLD="0.8")
 
     rebuilt = invoke(["index", "rebuild"], env={"NEWSDEDUP_REDIS_URL": redis_url})
 

@@ -34,7 +34,7 @@ def test_defaults_apply_when_neither_file_nor_environment_sets_a_value() -> None
     settings = load_settings()
 
     assert settings.num_perm == defaults.NUM_PERM == 128
-    assert settings.similarity_threshold == defaults.SIMILARITY_THRESHOLD == 0.5
+    assert settings.lsh_threshold == defaults.LSH_THRESHOLD == 0.5
     assert settings.min_text_chars == defaults.MIN_TEXT_CHARS == 200
     assert settings.redis_url is None
     assert settings.embedded is True
@@ -45,14 +45,13 @@ def test_settings_file_overrides_defaults(tmp_path: Path, monkeypatch: pytest.Mo
     """Values in the file named by NEWSDEDUP_CONFIG replace the defaults; the others keep theirs."""
     path = settings_file(
         tmp_path,
-        "num_perm = 64\nsimilarity_threshold = 0.7\n"
-        'redis_url = "redis://127.0.0.1:6379/15"\nlog_level = "DEBUG"\n',
+        'num_perm = 64\nlsh_threshold = 0.7\nredis_url = "redis://127.0.0.1:6379/15"\nlog_level = "DEBUG"\n',
     )
     monkeypatch.setenv("NEWSDEDUP_CONFIG", str(path))
 
     settings = load_settings()
 
-    assert (settings.num_perm, settings.similarity_threshold) == (64, 0.7)
+    assert (settings.num_perm, settings.lsh_threshold) == (64, 0.7)
     assert (settings.redis_url, settings.embedded, settings.log_level) == (
         "redis://127.0.0.1:6379/15",
         False,
@@ -64,14 +63,14 @@ def test_settings_file_overrides_defaults(tmp_path: Path, monkeypatch: pytest.Mo
 def test_environment_overrides_the_settings_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A NEWSDEDUP_* variable wins over the file's value for the same setting; the file still wins over
     the default for settings the environment leaves alone."""
-    path = settings_file(tmp_path, "num_perm = 64\nsimilarity_threshold = 0.7\nmin_text_chars = 150\n")
+    path = settings_file(tmp_path, "num_perm = 64\nlsh_threshold = 0.7\nmin_text_chars = 150\n")
     monkeypatch.setenv("NEWSDEDUP_CONFIG", str(path))
     monkeypatch.setenv("NEWSDEDUP_NUM_PERM", "256")
-    monkeypatch.setenv("NEWSDEDUP_SIMILARITY_THRESHOLD", "0.85")
+    monkeypatch.setenv("NEWSDEDUP_LSH_THRESHOLD", "0.85")
 
     settings = load_settings()
 
-    assert (settings.num_perm, settings.similarity_threshold, settings.min_text_chars) == (256, 0.85, 150)
+    assert (settings.num_perm, settings.lsh_threshold, settings.min_text_chars) == (256, 0.85, 150)
 
 
 def test_environment_value_hides_an_invalid_file_value(
@@ -109,9 +108,9 @@ def test_default_settings_file_is_read_from_the_working_directory(
         ),
         ("NEWSDEDUP_NUM_PERM", "8", "NEWSDEDUP_NUM_PERM: Input should be greater than or equal to 16"),
         (
-            "NEWSDEDUP_SIMILARITY_THRESHOLD",
+            "NEWSDEDUP_LSH_THRESHOLD",
             "0",
-            "NEWSDEDUP_SIMILARITY_THRESHOLD: Input should be greater than 0",
+            "NEWSDEDUP_LSH_THRESHOLD: Input should be greater than 0",
         ),
         (
             "NEWSDEDUP_LOG_LEVEL",
@@ -142,7 +141,7 @@ def test_invalid_environment_value_names_the_variable(
             'num_perm = "many"\n',
             "num_perm: Input should be a valid integer, unable to parse string as an integer",
         ),
-        ("similarity_threshold = 1.5\n", "similarity_threshold: Input should be less than or equal to 1"),
+        ("lsh_threshold = 1.5\n", "lsh_threshold: Input should be less than or equal to 1"),
         ('colour = "red"\n', "colour: Extra inputs are not permitted"),
         ("num_perm = \n", "not valid TOML: Invalid value (at line 1, column 12)"),
     ],

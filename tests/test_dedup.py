@@ -11,11 +11,11 @@ import redis
 import xxhash
 from datasketch import MinHash, MinHashLSH
 
+from dedup.anchors import AnchorIndex, anchors
 from dedup.canonical import Member, choose_canonical
 from dedup.index_storage import MemoryStorage, RedisStorage, make_storage
 from dedup.lsh import LSHIndex, banding
-from dedup.match import Candidate, verify
-from dedup.shingles import shingles, tokens
+from dedup.shingles import Hashes, shingle_hashes, shingles, tokens
 from dedup.signature import Signer, estimated_jaccard, from_bytes, to_bytes
 from dedup.urls import normalize_url
 
@@ -45,6 +45,19 @@ def test_unspaced_scripts_get_character_shingles() -> None:
     }
 
 
+def _hashes(items: set[str]) -> Hashes:
+    """A set of strings as shingle hashes (xxh32, sorted, distinct), the way shingle_hashes makes them."""
+    return np.unique(np.fromiter((xxhash.xxh32_intdigest(s.encode()) for s in items), np.uint32))
+
+
+def test_shingle_hashes_are_the_sorted_distinct_xxh32_of_the_shingles() -> None:
+    """shingle_hashes gives exactly the xxh32 hashes of the text's shingles, sorted and once each."""
+    text = "one two three four five one two three four five"
+    assert shingle_hashes(text, words=4, chars=3).tolist() == sorted(
+        {xxhash.xxh32_intdigest(s.encode()) for s in shingles(text, words=4, chars=3)}
+    )
+
+
 def test_signature_is_datasketch_minhash_of_the_encoded_shingles() -> None:
     """Our signature equals the hash values of a datasketch MinHash (affine32, seed 1, xxh32) fed the
     same shingles one by one, and it survives storage unchanged."""
@@ -54,7 +67,7 @@ def test_signature_is_datasketch_minhash_of_the_encoded_shingles() -> None:
     for s in sorted(shingle_set):
         reference.update(s.encode())
 
-    signature = Signer(128).sign(shingle_set)
+    signature = Signer(128).sign(_hashes(shingle_set))
 
     assert np.array_equal(signature, reference.hashvalues)
     assert np.array_equal(from_bytes(to_bytes(signature)), signature)
@@ -67,8 +80,8 @@ def test_estimated_jaccard_tracks_the_true_jaccard() -> None:
     signer = Signer(256)
     a = {f"s{i}" for i in range(0, 800)}
     b = {f"s{i}" for i in range(200, 1000)}  # |a ∩ b| = 600, |a ∪ b| = 1000
-    assert abs(estimated_jaccard(signer.sign(a), signer.sign(b)) - 0.6) < 0.1
-    assert estimated_jaccard(signer.sign(a), signer.sign(set(a))) == 1.0
+    assert abs(estimated_jaccard(signer.sign(_hashes(a)), signer.sign(_hashes(b))) - 0.6) < 0.1
+    assert estimated_jaccard(signer.sign(_hashes(a)), signer.sign(_hashes(set(a)))) == 1.0
 
 
 def _random_sets(count: int, seed: int) -> list[set[str]]:
@@ -90,8 +103,7 @@ def test_index_returns_what_datasketch_minhashlsh_returns(threshold: float) -> N
     """On the same signatures, our index and datasketch's MinHashLSH (same threshold, same banding)
     return exactly the same candidates for every query."""
     signer = Signer(128)
-    sets = _random_sets(80, seed=7)
-    signatures = [signer.sign(s) for s in sets]
+    signatures = [signer.sign(_hashes(s)) for s in _random_sets(80, seed=7)]
     ours = LSHIndex(MemoryStorage(), threshold=threshold, num_perm=128)
     theirs = MinHashLSH(threshold=threshold, num_perm=128)
     assert (ours.bands, ours.rows) == (theirs.b, theirs.r) == banding(threshold, 128)
@@ -105,10 +117,10 @@ def test_index_returns_what_datasketch_minhashlsh_returns(threshold: float) -> N
 
 
 def test_redis_storage_gives_the_memory_storage_answers(redis_url: str) -> None:
-    """The shared index in Redis holds and returns exactly what the in-process one does, and forgets
-    removed articles and, on clear, everything."""
+    """The shared index in Redis holds and returns exactly what the in-process one does, including
+    the per-article counts and the bucket cap, and forgets removed articles and, on clear, everything."""
     signer = Signer(128)
-    signatures = [signer.sign(s) for s in _random_sets(40, seed=3)]
+    signatures = [signer.sign(_hashes(s)) for s in _random_sets(40, seed=3)]
     memory = LSHIndex(MemoryStorage(), threshold=0.5, num_perm=128)
     shared = LSHIndex(make_storage(redis_url, prefix="test:lsh"), threshold=0.5, num_perm=128)
     assert isinstance(shared.storage, RedisStorage)
@@ -116,7 +128,9 @@ def test_redis_storage_gives_the_memory_storage_answers(redis_url: str) -> None:
         memory.insert(key, signature)
         shared.insert(key, signature)
     for signature in signatures:
-        assert shared.query(signature) == memory.query(signature)
+        keys = memory.band_keys(signature)
+        assert shared.storage.counts(keys) == memory.storage.counts(keys)
+        assert shared.storage.counts(keys, cap=2) == memory.storage.counts(keys, cap=2)
 
     shared.remove(0, signatures[0])
     memory.remove(0, signatures[0])
@@ -132,28 +146,28 @@ def test_redis_storage_gives_the_memory_storage_answers(redis_url: str) -> None:
 def test_unknown_storage_url_is_refused() -> None:
     """The storage factory raises on anything that is neither None (memory) nor a Redis URL."""
     with pytest.raises(ValueError, match="unknown index storage URL 'memcached://x'"):
-        make_storage("memcached://x")
+        make_storage("memcached://x", prefix="x")
 
 
-def test_verify_keeps_candidates_at_the_threshold_best_first() -> None:
-    """Verification keeps the candidates whose estimated Jaccard reaches the threshold, ordered by
-    similarity, then cluster id, then article id, whatever order they came in."""
-    base = np.arange(100, dtype=np.uint32)
-    half = base.copy()
-    half[50:] += 1000  # 50 of 100 minima equal: estimate 0.5
-    most = base.copy()
-    most[90:] += 1000  # 0.9
-    low = base.copy()
-    low[40:] += 1000  # 0.4
-    candidates = [Candidate(4, 9, half), Candidate(3, 2, low), Candidate(2, 7, most), Candidate(1, 8, half)]
+def test_anchor_index_finds_an_excerpt_that_minhash_lsh_misses() -> None:
+    """A 30 % excerpt has a Jaccard similarity of 0.3 with its story: MinHash LSH at 0.5 does not
+    propose it, the anchor index does, and an unrelated text is proposed by neither."""
+    words = [f"w{i}" for i in range(600)]
+    story = " ".join(words)
+    excerpt = " ".join(words[:180])
+    other = " ".join(f"x{i}" for i in range(600))
+    signer = Signer(128)
+    lsh = LSHIndex(MemoryStorage(), threshold=0.5, num_perm=128)
+    index = AnchorIndex(MemoryStorage(), min_shared=3, bucket_cap=1000)
+    story_hashes = shingle_hashes(story, 4, 3)
+    lsh.insert(1, signer.sign(story_hashes))
+    index.insert(1, anchors(story_hashes, 8))
 
-    matches = verify(base, candidates, threshold=0.5)
-
-    assert [(m.article_id, m.cluster_id, m.similarity) for m in matches] == [
-        (2, 7, 0.9),
-        (1, 8, 0.5),
-        (4, 9, 0.5),
-    ]
+    excerpt_hashes = shingle_hashes(excerpt, 4, 3)
+    assert lsh.query(signer.sign(excerpt_hashes)) == set()
+    assert index.query(anchors(excerpt_hashes, 8)) == {1}
+    assert index.query(anchors(shingle_hashes(other, 4, 3), 8)) == set()
+    assert anchors(story_hashes, 8).tolist() == [h for h in story_hashes.tolist() if h % 8 == 0]
 
 
 def _member(i: int, **fields: object) -> Member:

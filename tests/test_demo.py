@@ -242,8 +242,6 @@ def test_demo_prints_crawl_summary(demo: DemoRun) -> None:
         assert int(new) + int(joined) == pages[name]
         assert int(forbidden) == (1 if name == "trend-digest" else 0)
         assert finished == "finished"
-    # Every new page starts a cluster; a joined page never does.
-    assert sum(int(row[1]) for row in summary.values()) == len(demo.clusters)
     copies = sum(1 for c in demo.clusters if c["size"] > 1)
     assert (
         f"15 pages crawled from 4 sources, {len(demo.clusters)} stories, {copies} with copies; done in"

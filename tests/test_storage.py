@@ -13,8 +13,9 @@ import redis
 from sqlalchemy import inspect, select, text
 
 from config import load_settings
+from dedup.anchors import anchors
 from dedup.document import content_hash
-from dedup.shingles import shingles
+from dedup.shingles import shingle_hashes, shingles
 from dedup.signature import Signer, to_bytes
 from newsdedup.report import iter_cluster_views
 from storage.db import create_db_engine, migrate
@@ -93,8 +94,8 @@ def other_database_url(database_url: str, tmp_path: Path) -> Iterator[str]:
 
 
 def test_migrations_create_the_schema_and_running_them_again_is_harmless(database_url: str) -> None:
-    """Migrating an empty database creates articles, clusters and assignment_lock (with its one row) at
-    revision 0001; migrating again, with data stored, changes neither schema nor data."""
+    """Migrating an empty database creates articles, clusters, links, related and assignment_lock (with
+    its one row) at revision 0002; migrating again, with data stored, changes neither schema nor data."""
     engine = create_db_engine(database_url)
     try:
         migrate(engine)
@@ -104,6 +105,8 @@ def test_migrations_create_the_schema_and_running_them_again_is_harmless(databas
             "articles",
             "assignment_lock",
             "clusters",
+            "links",
+            "related",
         ]
         assert [c["name"] for c in schema.get_columns("articles")] == [
             "id",
@@ -123,6 +126,7 @@ def test_migrations_create_the_schema_and_running_them_again_is_harmless(databas
             "cluster_id",
             "created_at",
             "updated_at",
+            "anchors",
         ]
         assert [c["name"] for c in schema.get_columns("clusters")] == [
             "id",
@@ -132,7 +136,7 @@ def test_migrations_create_the_schema_and_running_them_again_is_harmless(databas
             "updated_at",
         ]
         with engine.connect() as conn:
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).all() == [("0001",)]
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).all() == [("0002",)]
             assert conn.execute(text("SELECT id, version FROM assignment_lock")).all() == [(1, 0)]
             conn.execute(
                 text("INSERT INTO clusters (id, size, created_at, updated_at) VALUES (7, 0, :t, :t)"),
@@ -148,9 +152,11 @@ def test_migrations_create_the_schema_and_running_them_again_is_harmless(databas
             "articles",
             "assignment_lock",
             "clusters",
+            "links",
+            "related",
         ]
         with engine.connect() as conn:
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).all() == [("0001",)]
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).all() == [("0002",)]
             assert conn.execute(text("SELECT id, version FROM assignment_lock")).all() == [(1, 0)]
             assert conn.execute(text("SELECT id, size FROM clusters")).all() == [(7, 0)]
     finally:
@@ -190,11 +196,12 @@ def test_processing_stores_every_field_of_an_article(runtime: Runtime) -> None:
     assert article.fetched_at.utcoffset() is not None
     assert article.content_hash == content_hash(bridge.text)
     assert len(article.content_hash) == 32
-    expected_shingles = shingles(bridge.text, 4, 3)
-    assert article.shingle_count == len(expected_shingles)
+    expected_hashes = shingle_hashes(bridge.text, 4, 3)
+    assert article.shingle_count == len(shingles(bridge.text, 4, 3)) == len(expected_hashes)
     assert isinstance(article.signature, bytes)
     assert len(article.signature) == 4 * runtime.settings.num_perm == 512
-    assert article.signature == to_bytes(Signer(128).sign(expected_shingles))
+    assert article.signature == to_bytes(Signer(128).sign(expected_hashes))
+    assert article.anchors == to_bytes(anchors(expected_hashes, 8))
     assert article.claimed_source_url == ORIGIN
     assert article.cluster_id == outcome.cluster_id
     assert (cluster.size, cluster.canonical_article_id) == (1, article.id)
@@ -466,7 +473,12 @@ def test_a_flushed_redis_index_is_rebuilt_from_the_database(
         restarted = new_runtime(monkeypatch, database_url, redis_url)
         assert len(restarted.index) == 2
 
-        assert client.hgetall(f"{INDEX_PREFIX}:meta") == {b"num_perm": b"128", b"bands": b"25", b"rows": b"5"}
+        assert client.hgetall(f"{INDEX_PREFIX}:meta") == {
+            b"num_perm": b"128",
+            b"bands": b"25",
+            b"rows": b"5",
+            b"anchor_modulus": b"8",
+        }
         assert client.scard(f"{INDEX_PREFIX}:members") == 2
     finally:
         client.close()

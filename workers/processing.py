@@ -1,4 +1,5 @@
-"""Process one page: clean, sign, find its story among the stored articles, store it.
+"""Process one page: clean, sign, link it to the stored articles that tell its story, re-derive
+the clusters around it, store it.
 
 The Celery task ``process_page``, the embedded crawl and ``newsdedup ingest`` all run this.
 Processing the same page twice changes nothing.
@@ -14,12 +15,11 @@ from typing import Literal
 from sqlalchemy.orm import Session
 
 from config import Source
-from dedup.canonical import choose_canonical
 from dedup.document import Document, NoStoryText, prepare
-from dedup.match import verify
 from dedup.signature import from_bytes, to_bytes
 from storage import queries
-from storage.models import Article, Cluster
+from storage.models import Article
+from workers.clustering import link, recluster
 from workers.page import Page
 from workers.runtime import Runtime
 
@@ -65,12 +65,12 @@ def process_page(page: Page, runtime: Runtime) -> Outcome:
         existing = queries.find_article(session, page.url)
         if existing is not None and existing.content_hash == document.content_hash:
             return Outcome(page.url, "unchanged", existing.id, existing.cluster_id)
-        outcome = _assign(session, runtime, page, document, existing, source)
+        outcome = _store(session, runtime, page, document, existing, source)
     log.info("%s %s -> cluster %s", outcome.status, page.url, outcome.cluster_id)
     return outcome
 
 
-def _assign(
+def _store(
     session: Session,
     runtime: Runtime,
     page: Page,
@@ -78,46 +78,30 @@ def _assign(
     existing: Article | None,
     source: Source | None,
 ) -> Outcome:
-    """Store the document in the cluster of its best match, or in a new cluster."""
-    old_cluster_id = existing.cluster_id if existing is not None else None
-    if existing is not None and existing.signature is not None:
-        runtime.index.remove(existing.id, from_bytes(existing.signature))
-    signature = document.signature
-    matches = []
-    if signature is not None:
-        found = runtime.index.query(signature) - ({existing.id} if existing is not None else set())
-        matches = verify(signature, queries.candidates(session, found), runtime.params.similarity_threshold)
-    cluster = _target_cluster(session, matches[0].cluster_id if matches else None, existing)
+    """Store the article, its links, and the clusters that follow from them."""
+    start: set[int] = set()
+    if existing is not None:
+        # The old text's links go; the articles they reached are re-clustered too.
+        start = queries.component(session, {existing.id})[0]
+        if existing.signature is not None:
+            runtime.index.remove(
+                existing.id, from_bytes(existing.signature), from_bytes(existing.anchors or b"")
+            )
+        queries.delete_links(session, existing.id)
     article = existing or Article(url=page.url)
     _fill(article, page, document, source)
-    article.cluster_id = cluster.id
     session.add(article)
     session.flush()
-    if old_cluster_id != cluster.id:
-        cluster.size += 1
-        if old_cluster_id is not None:
-            _shrink(session, old_cluster_id)
-    _choose_canonical(session, cluster)
-    if signature is not None:
-        # Before commit, under the assignment lock: a concurrent page cannot miss this one. If the
-        # commit fails, the id stays in the index unverifiable and is skipped by `candidates`.
-        runtime.index.insert(article.id, signature)
-    status: Status = "updated" if existing is not None else ("joined" if matches else "new")
-    return Outcome(page.url, status, article.id, cluster.id, matches[0].similarity if matches else None)
-
-
-def _target_cluster(session: Session, matched: int | None, existing: Article | None) -> Cluster:
-    """The matched cluster; else the article's own cluster if it is alone there; else a new one."""
-    if matched is not None:
-        return session.get_one(Cluster, matched)
-    if existing is not None:
-        own = session.get_one(Cluster, existing.cluster_id)
-        if own.size == 1:
-            return own
-    cluster = Cluster(size=0)
-    session.add(cluster)
+    linked = link(session, runtime, article.id, document)
     session.flush()
-    return cluster
+    recluster(session, runtime, start | {article.id}, moved=article.id)
+    if document.signature is not None:
+        # Before commit, under the assignment lock: a concurrent page cannot miss this one. If the
+        # commit fails, the id stays in the index without an article and is skipped as a candidate.
+        runtime.index.insert(article.id, document.signature, document.anchors)
+    best = max((o.jaccard for _, o in linked), default=None)
+    status: Status = "updated" if existing is not None else ("joined" if linked else "new")
+    return Outcome(page.url, status, article.id, article.cluster_id, None if best is None else round(best, 3))
 
 
 def _fill(article: Article, page: Page, document: Document, source: Source | None) -> None:
@@ -132,18 +116,5 @@ def _fill(article: Article, page: Page, document: Document, source: Source | Non
     article.content_hash = document.content_hash
     article.shingle_count = document.shingle_count
     article.signature = to_bytes(document.signature) if document.signature is not None else None
+    article.anchors = to_bytes(document.anchors) if document.signature is not None else None
     article.claimed_source_url = document.claimed_source_url
-
-
-def _shrink(session: Session, cluster_id: int) -> None:
-    """One article left this cluster: drop the cluster if it is empty, else choose again."""
-    cluster = session.get_one(Cluster, cluster_id)
-    cluster.size -= 1
-    if cluster.size == 0:
-        session.delete(cluster)
-    else:
-        _choose_canonical(session, cluster)
-
-
-def _choose_canonical(session: Session, cluster: Cluster) -> None:
-    cluster.canonical_article_id = choose_canonical(queries.members(session, cluster.id)).id

@@ -16,6 +16,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings, Source, load_settings, load_sources
+from dedup.anchors import AnchorIndex
+from dedup.candidates import CandidateIndex
 from dedup.index_storage import make_storage
 from dedup.lsh import LSHIndex, banding
 from dedup.params import Params
@@ -26,6 +28,7 @@ from storage.db import create_db_engine, migrate, session_factory
 log = logging.getLogger(__name__)
 
 INDEX_PREFIX = "newsdedup:lsh"
+ANCHOR_PREFIX = "newsdedup:anchors"
 REBUILD_LOCK = "newsdedup:lock:index-rebuild"
 
 
@@ -49,7 +52,13 @@ class Runtime:
         s = self.settings
         return Params(
             num_perm=s.num_perm,
-            similarity_threshold=s.similarity_threshold,
+            lsh_threshold=s.lsh_threshold,
+            anchor_modulus=s.anchor_modulus,
+            min_shared_anchors=s.min_shared_anchors,
+            anchor_bucket_cap=s.anchor_bucket_cap,
+            min_jaccard=s.min_jaccard,
+            min_containment=s.min_containment,
+            splice_max_overlap=s.splice_max_overlap,
             shingle_words=s.shingle_words,
             shingle_chars=s.shingle_chars,
             min_shingles=s.min_shingles,
@@ -71,8 +80,8 @@ class Runtime:
         return session_factory(self.engine)
 
     @cached_property
-    def index(self) -> LSHIndex:
-        """The LSH index: in memory and rebuilt from the database, or shared in Redis."""
+    def index(self) -> CandidateIndex:
+        """The candidate index: in memory and rebuilt from the database, or shared in Redis."""
         index = self._new_index()
         if self.settings.redis_url is None:
             self._fill(index)
@@ -91,25 +100,30 @@ class Runtime:
         self.__dict__["index"] = index
         return count
 
-    def _new_index(self) -> LSHIndex:
-        storage = make_storage(self.settings.redis_url, prefix=INDEX_PREFIX)
-        return LSHIndex(storage, self.settings.similarity_threshold, self.settings.num_perm)
+    def _new_index(self) -> CandidateIndex:
+        s = self.settings
+        return CandidateIndex(
+            lsh=LSHIndex(make_storage(s.redis_url, prefix=INDEX_PREFIX), s.lsh_threshold, s.num_perm),
+            anchors=AnchorIndex(
+                make_storage(s.redis_url, prefix=ANCHOR_PREFIX), s.min_shared_anchors, s.anchor_bucket_cap
+            ),
+        )
 
-    def _fill(self, index: LSHIndex) -> int:
-        index.storage.clear()
+    def _fill(self, index: CandidateIndex) -> int:
+        index.clear()
         with self.sessions() as session:
-            for article_id, signature in queries.signatures(session):
+            for article_id, signature, anchors in queries.signatures(session):
                 if signature.shape[0] != self.settings.num_perm:
                     raise IndexMismatch(
                         f"stored signatures have {signature.shape[0]} values but num_perm is "
                         f"{self.settings.num_perm}: set NEWSDEDUP_NUM_PERM={signature.shape[0]} "
                         "or process the articles again into a new database"
                     )
-                index.insert(article_id, signature)
+                index.insert(article_id, signature, anchors)
         self._write_index_meta()
         return len(index)
 
-    def _open_shared_index(self, index: LSHIndex) -> None:
+    def _open_shared_index(self, index: CandidateIndex) -> None:
         client = self.redis
         meta = {k.decode(): v.decode() for k, v in client.hgetall(f"{INDEX_PREFIX}:meta").items()}  # type: ignore[union-attr]  # sync client
         expected = self._index_meta()
@@ -127,8 +141,14 @@ class Runtime:
                     log.info("rebuilt the shared index from the database: %d articles", count)
 
     def _index_meta(self) -> dict[str, str]:
-        bands, rows = banding(self.settings.similarity_threshold, self.settings.num_perm)
-        return {"num_perm": str(self.settings.num_perm), "bands": str(bands), "rows": str(rows)}
+        s = self.settings
+        bands, rows = banding(s.lsh_threshold, s.num_perm)
+        return {
+            "num_perm": str(s.num_perm),
+            "bands": str(bands),
+            "rows": str(rows),
+            "anchor_modulus": str(s.anchor_modulus),
+        }
 
     def _write_index_meta(self) -> None:
         if self.settings.redis_url is not None:

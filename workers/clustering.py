@@ -1,0 +1,116 @@
+"""Links and clusters in the database: verify candidates into links, re-derive the clusters.
+
+Both run inside the assignment transaction (``storage.queries.lock_assignment``).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from functools import cache
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from dedup.canonical import choose_canonical
+from dedup.document import Document, content_hash
+from dedup.overlap import Overlap, Verdict, judge, overlap
+from dedup.partition import partition
+from dedup.shingles import Hashes, shingle_hashes
+from storage import queries
+from storage.models import Article, Cluster, Link, Related
+from workers.runtime import Runtime
+
+
+def link(
+    session: Session, runtime: Runtime, article_id: int, document: Document
+) -> list[tuple[int, Overlap]]:
+    """Store a link from the article to every candidate that tells the same story; returns the
+    linked articles with their overlaps."""
+    params = runtime.params
+    candidates = set(queries.same_content(session, document.content_hash))
+    if document.signature is not None:
+        candidates |= runtime.index.query(document.signature, document.anchors)
+    candidates.discard(article_id)
+    linked = []
+    for other, text in sorted(queries.texts(session, candidates).items()):
+        o = overlap(document.hashes, shingle_hashes(text, params.shingle_words, params.shingle_chars))
+        verdict = judge(o, params, identical=content_hash(text) == document.content_hash)
+        if verdict.kind is None:
+            continue
+        a, b = sorted((article_id, other))
+        sizes = (o.size_a, o.size_b) if a == article_id else (o.size_b, o.size_a)
+        session.add(
+            Link(
+                article_a=a, article_b=b, kind=verdict.kind, shared=o.shared, size_a=sizes[0], size_b=sizes[1]
+            )
+        )
+        linked.append((other, o))
+    return linked
+
+
+def verdict_between(runtime: Runtime, text_a: str, text_b: str) -> tuple[Overlap, Verdict]:
+    """The exact overlap of two texts and the verdict on it (for `clusters why`)."""
+    params = runtime.params
+    a = shingle_hashes(text_a, params.shingle_words, params.shingle_chars)
+    b = shingle_hashes(text_b, params.shingle_words, params.shingle_chars)
+    o = overlap(a, b)
+    return o, judge(o, params, identical=content_hash(text_a) == content_hash(text_b))
+
+
+def recluster(session: Session, runtime: Runtime, start: set[int], moved: int) -> None:
+    """Derive the clusters of every article linked, directly or not, to ``start`` from their links,
+    and store them: sizes, canonical versions, spliced articles' related clusters.
+
+    A cluster keeps its id while it keeps most of its members; ``moved``, the article just stored,
+    has no say in that (a changed article that leaves its story does not take the story's id along).
+    """
+    params = runtime.params
+    nodes, links = queries.component(session, start)
+    texts = queries.texts(session, nodes)
+
+    @cache
+    def hashes(article_id: int) -> Hashes:
+        return shingle_hashes(texts[article_id], params.shingle_words, params.shingle_chars)
+
+    def disjoint(x: int, y: int) -> bool:
+        o = overlap(hashes(x), hashes(y))
+        return max(o.a_in_b, o.b_in_a) < params.splice_max_overlap
+
+    result = partition(nodes, [queries.partition_link(k) for k in links], disjoint, params.min_containment)
+    articles = {a.id: a for a in session.scalars(select(Article).where(Article.id.in_(sorted(nodes))))}
+    before = {a.cluster_id for a in articles.values() if a.cluster_id is not None}
+
+    cluster_ids: list[int] = [0] * len(result.clusters)
+    taken: set[int] = set()
+    for i in sorted(
+        range(len(result.clusters)), key=lambda i: (-len(result.clusters[i]), min(result.clusters[i]))
+    ):
+        held = Counter(
+            c
+            for n in result.clusters[i]
+            if n != moved and (c := articles[n].cluster_id) is not None and c not in taken
+        )
+        if held:
+            cluster_ids[i] = min(held, key=lambda c: (-held[c], c))
+        else:
+            cluster = Cluster(size=0)
+            session.add(cluster)
+            session.flush()
+            cluster_ids[i] = cluster.id
+        taken.add(cluster_ids[i])
+
+    for i, members in enumerate(result.clusters):
+        for n in members:
+            if articles[n].cluster_id != cluster_ids[i]:
+                articles[n].cluster_id = cluster_ids[i]
+    session.execute(delete(Related).where(Related.article_id.in_(sorted(nodes))))
+    session.flush()
+    for i, members in enumerate(result.clusters):
+        cluster = session.get_one(Cluster, cluster_ids[i])
+        cluster.size = len(members)
+        cluster.canonical_article_id = choose_canonical(queries.members(session, cluster.id)).id
+    for article_id, others in sorted(result.related.items()):
+        for i in sorted(others):
+            session.add(Related(article_id=article_id, cluster_id=cluster_ids[i]))
+    for gone in sorted(before - taken):
+        session.delete(session.get_one(Cluster, gone))
