@@ -14,8 +14,10 @@ from sqlalchemy.orm import Session
 
 from newsdedup.cli.errors import CLIError
 from newsdedup.cli.render import cluster_table
+from newsdedup.explain import Explanation, UnknownArticle, explain
 from newsdedup.report import cluster_view, iter_cluster_views
 from storage import queries
+from storage.models import Article
 from workers.runtime import get_runtime
 
 _HEAD_CHARS = 600
@@ -76,6 +78,15 @@ def show(cluster_id: int) -> None:
     console.print()
     console.print(f"[bold]canonical[/bold] {view.canonical.url}")
     console.print(text[:_HEAD_CHARS] + ("…" if len(text) > _HEAD_CHARS else ""), markup=False)
+    spliced = [m for m in view.members if m.related_clusters]
+    if spliced or view.related:
+        console.print()
+        console.print("[bold]spliced posts[/bold] (they carry more than one story)")
+        for member in spliced:
+            others = ", ".join(f"cluster {c}" for c in member.related_clusters)
+            console.print(f"  {member.url}: a member here, also carries {others}", markup=False)
+        for url, home in view.related:
+            console.print(f"  {url}: a member of cluster {home}, also carries this story", markup=False)
     claimed = [m for m in view.members if m.claimed_source_url]
     if claimed:
         console.print()
@@ -116,3 +127,65 @@ def _write(out: TextIO, session: Session, min_size: int) -> int:
         out.write(json.dumps(view.as_dict(), ensure_ascii=False) + "\n")
         count += 1
     return count
+
+
+@clusters.command("why")
+@click.argument("url_a")
+@click.argument("url_b")
+def why(url_a: str, url_b: str) -> None:
+    """Why two stored articles are, or are not, in one cluster: their sizes, the estimated and
+    exact Jaccard similarity, containment each way, the thresholds, and the rule that decided."""
+    runtime = get_runtime()
+    p = runtime.params
+    with runtime.sessions() as session:
+        try:
+            e = explain(session, runtime, url_a, url_b)
+        except UnknownArticle as error:
+            raise CLIError(f"{error}: `newsdedup clusters show ID` lists stored URLs") from error
+        lines = [*_describe("A", e.a, e.overlap.size_a), *_describe("B", e.b, e.overlap.size_b), ""]
+        estimate = (
+            "- (a text too short to sign)" if e.estimated_jaccard is None else f"{e.estimated_jaccard:.3f}"
+        )
+        proposes = "proposes" if e.lsh_would_propose else "does not propose"
+        lines += [
+            f"estimated Jaccard: {estimate} (MinHash, {p.num_perm} permutations)",
+            f"exact Jaccard:     {e.overlap.jaccard:.3f} ({e.overlap.shared} shingles shared)",
+            f"containment:       A in B {e.overlap.a_in_b:.3f}, B in A {e.overlap.b_in_a:.3f}",
+            f"candidates:        MinHash LSH {proposes} them (threshold {p.lsh_threshold}); "
+            f"{e.shared_anchors} anchors shared ({p.min_shared_anchors} make a candidate)",
+            f"thresholds:        copy: Jaccard ≥ {p.min_jaccard}, "
+            f"or each holds ≥ {p.min_containment} of the other;",
+            f"                   part: ≥ {p.min_containment} of the smaller in the larger; "
+            f"both texts ≥ {p.min_shingles} shingles",
+            f"verdict:           {e.verdict.rule}",
+            f"clusters:          {_clustering(e)}",
+        ]
+    click.echo("\n".join(lines))
+
+
+def _describe(label: str, article: Article, shingle_count: int) -> list[str]:
+    return [
+        f"{label}  {article.url}",
+        f"   article {article.id}, cluster {article.cluster_id}, {article.language or '?'}, "
+        f"{shingle_count} shingles",
+    ]
+
+
+def _clustering(e: Explanation) -> str:
+    same = e.a.cluster_id == e.b.cluster_id
+    if same and e.linked:
+        return f"same cluster {e.a.cluster_id}: linked directly"
+    if same and e.path:
+        chain = " → ".join(f"article {a.id}" for a in e.path)
+        return f"same cluster {e.a.cluster_id}: linked through other copies ({chain})"
+    if e.related:
+        return (
+            f"different clusters ({e.a.cluster_id}, {e.b.cluster_id}): one is a spliced post that joined"
+            " the story it shares most with and is related to the other"
+        )
+    if e.linked or e.path:
+        return (
+            f"different clusters ({e.a.cluster_id}, {e.b.cluster_id}): connected only through a spliced post,"
+            " which does not merge stories"
+        )
+    return f"different clusters ({e.a.cluster_id}, {e.b.cluster_id}): not linked"

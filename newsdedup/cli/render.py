@@ -28,14 +28,20 @@ def cluster_table(view: ClusterView) -> Table:
     table.add_column("source")
     table.add_column("lang")
     table.add_column("similarity", justify="right")
+    spliced = any(m.related_clusters for m in view.members)
+    if spliced:
+        table.add_column("also in")
     for member in view.members:
-        table.add_row(
+        row = [
             "★" if member.is_canonical else "",
             member.url,
             member.source or "-",
             member.language or "-",
             "-" if member.similarity is None else f"{member.similarity:.2f}",
-        )
+        ]
+        if spliced:
+            row.append(", ".join(f"cluster {c}" for c in member.related_clusters))
+        table.add_row(*row)
     return table
 
 
