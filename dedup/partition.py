@@ -41,7 +41,7 @@ class Partition:
     related: dict[int, frozenset[int]] = field(default_factory=dict)
 
 
-class _Components:
+class UnionFind:
     """Union-find over article ids."""
 
     def __init__(self, nodes: Iterable[int]) -> None:
@@ -140,15 +140,15 @@ def partition(
     )
 
 
-def _components(nodes: list[int], links: Iterable[Link]) -> _Components:
-    components = _Components(nodes)
+def _components(nodes: list[int], links: Iterable[Link]) -> UnionFind:
+    components = UnionFind(nodes)
     for link in links:
         if link.a in components.parent and link.b in components.parent:
             components.union(link.a, link.b)
     return components
 
 
-def _groups(components: _Components, members: Iterable[int]) -> list[frozenset[int]]:
+def _groups(components: UnionFind, members: Iterable[int]) -> list[frozenset[int]]:
     grouped: defaultdict[int, set[int]] = defaultdict(set)
     for n in members:
         grouped[components.find(n)].add(n)

@@ -92,6 +92,7 @@ def member(
         "claimed_source_url": claimed,
         "final_url": None,
         "article_id": article_id,
+        "related_clusters": [],
     }
 
 
@@ -117,6 +118,7 @@ def corpus_export() -> list[dict[str, Any]]:
                 ),
                 member(3, BRIDGE_DIGEST, "trend-digest", title=bridge, claimed=BRIDGE),
             ],
+            "related": [],
         },
         {
             "cluster_id": 2,
@@ -133,12 +135,14 @@ def corpus_export() -> list[dict[str, Any]]:
                 ),
                 member(5, LIBRARY_HUB, "newsflash-hub", title=None),
             ],
+            "related": [],
         },
         {
             "cluster_id": 3,
             "canonical_url": SOLAR,
             "size": 1,
             "members": [member(6, SOLAR, "nachrichten-blitz", title=solar, language="de", canonical=True)],
+            "related": [],
         },
     ]
 

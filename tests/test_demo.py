@@ -253,7 +253,8 @@ def test_demo_prints_crawl_summary(demo: DemoRun) -> None:
 def test_demo_prints_every_cluster(demo: DemoRun) -> None:
     """For every stored cluster the output has a heading with its id, member count and canonical
     title, the canonical row starred, and one row per member with URL, source, language and the
-    similarity to the canonical (two decimals)."""
+    similarity to the canonical (two decimals); where a member is a spliced post, a last column
+    names the other clusters it carries."""
     printed: dict[int, tuple[str, list[list[str]]]] = {}
     current: int | None = None
     for line in demo.stdout.splitlines():
@@ -269,6 +270,7 @@ def test_demo_prints_every_cluster(demo: DemoRun) -> None:
         heading, rows = printed[cluster["cluster_id"]]
         count = f"{len(members)} article{'s' if len(members) != 1 else ''}"
         assert heading == f"{count} · {members[0]['title']}"
+        spliced = any(m["related_clusters"] for m in members)
         assert rows == [
             [
                 "★" if m["is_canonical"] else "",
@@ -276,6 +278,7 @@ def test_demo_prints_every_cluster(demo: DemoRun) -> None:
                 m["source"],
                 m["language"],
                 f"{m['similarity']:.2f}",
+                *([", ".join(f"cluster {c}" for c in m["related_clusters"])] if spliced else []),
             ]
             for m in members
         ]

@@ -8,29 +8,31 @@ from __future__ import annotations
 from collections import Counter
 from functools import cache
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from dedup.anchors import anchors
 from dedup.canonical import choose_canonical
 from dedup.document import Document, content_hash
 from dedup.overlap import Overlap, Verdict, judge, overlap
 from dedup.partition import partition
 from dedup.shingles import Hashes, shingle_hashes
+from dedup.signature import to_bytes
 from storage import queries
 from storage.models import Article, Cluster, Link, Related
 from workers.runtime import Runtime
 
 
 def link(
-    session: Session, runtime: Runtime, article_id: int, document: Document
+    session: Session, runtime: Runtime, article_id: int, document: Document, earlier_only: bool = False
 ) -> list[tuple[int, Overlap]]:
-    """Store a link from the article to every candidate that tells the same story; returns the
-    linked articles with their overlaps."""
+    """Store a link from the article to every candidate that tells the same story (with
+    ``earlier_only``, to those with a lower id); returns the linked articles with their overlaps."""
     params = runtime.params
     candidates = set(queries.same_content(session, document.content_hash))
     if document.signature is not None:
         candidates |= runtime.index.query(document.signature, document.anchors)
-    candidates.discard(article_id)
+    candidates = {c for c in candidates if c < article_id or (c > article_id and not earlier_only)}
     linked = []
     for other, text in sorted(queries.texts(session, candidates).items()):
         o = overlap(document.hashes, shingle_hashes(text, params.shingle_words, params.shingle_chars))
@@ -114,3 +116,45 @@ def recluster(session: Session, runtime: Runtime, start: set[int], moved: int) -
             session.add(Related(article_id=article_id, cluster_id=cluster_ids[i]))
     for gone in sorted(before - taken):
         session.delete(session.get_one(Cluster, gone))
+
+
+def relink_all(session: Session, runtime: Runtime) -> int:
+    """Compute every article's links anew from the stored texts and derive all clusters again (after
+    a change of thresholds or shingling, or for a database from before links existed). Returns the
+    number of links. The index is rebuilt on the way."""
+    params = runtime.params
+    queries.lock_assignment(session)
+    session.execute(delete(Related))
+    session.execute(delete(Link))
+    runtime.index.clear()
+    ids = list(session.scalars(select(Article.id).order_by(Article.id)))
+    for article_id in ids:
+        article = session.get_one(Article, article_id)
+        hashes = shingle_hashes(article.text, params.shingle_words, params.shingle_chars)
+        document = Document(
+            title=article.title,
+            text=article.text,
+            language=article.language,
+            published_at=article.published_at,
+            canonical_url=None,
+            claimed_source_url=article.claimed_source_url,
+            content_hash=article.content_hash,
+            hashes=hashes,
+            anchors=anchors(hashes, params.anchor_modulus),
+            signature=runtime.signer.sign(hashes) if hashes.shape[0] >= params.min_shingles else None,
+        )
+        # Each pair is linked once, when its later article comes: the index holds the earlier ones.
+        link(session, runtime, article_id, document, earlier_only=True)
+        article.shingle_count = document.shingle_count
+        article.signature = to_bytes(document.signature) if document.signature is not None else None
+        article.anchors = to_bytes(document.anchors) if document.signature is not None else None
+        if document.signature is not None:
+            runtime.index.insert(article_id, document.signature, document.anchors)
+        session.flush()
+    done: set[int] = set()
+    for article_id in ids:
+        if article_id not in done:
+            nodes, _ = queries.component(session, {article_id})
+            recluster(session, runtime, nodes, moved=-1)
+            done |= nodes
+    return int(session.scalar(select(func.count()).select_from(Link)) or 0)

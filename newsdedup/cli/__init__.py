@@ -11,7 +11,7 @@ import logging
 import click
 
 from newsdedup import __version__
-from newsdedup.cli import clusters, crawl, demo, ingest, service
+from newsdedup.cli import clusters, crawl, demo, ingest, quality, service
 from newsdedup.cli.errors import OperatorErrors
 from workers.runtime import set_runtime
 
@@ -38,6 +38,7 @@ app.add_command(crawl.sources)
 app.add_command(crawl.crawl_command)
 app.add_command(ingest.ingest)
 app.add_command(clusters.clusters)
+app.add_command(quality.evaluate)
 app.add_command(service.stats)
 app.add_command(service.worker)
 app.add_command(service.beat)

@@ -13,6 +13,7 @@ from config import load_settings
 from config.sources import load_sources
 from newsdedup.cli.errors import SetupError
 from storage import queries
+from workers.clustering import relink_all
 from workers.runtime import get_runtime
 
 CELERY_APP = "workers.app"
@@ -73,7 +74,22 @@ def index() -> None:
 
 
 @index.command("rebuild")
-def rebuild() -> None:
-    """Rebuild the index from the stored signatures (after Redis lost it, or a settings change)."""
-    count = get_runtime().rebuild_index()
-    click.echo(f"indexed {count} articles")
+@click.option(
+    "--links",
+    "relink",
+    is_flag=True,
+    help="Also compute every link anew from the stored texts and derive all clusters again.",
+)
+def rebuild(relink: bool) -> None:
+    """Rebuild the index from the stored signatures (after Redis lost it, or a settings change).
+
+    With --links, after a change of thresholds or shingles, or on a database from before links
+    existed: links and clusters are derived anew from the stored texts (cluster ids are kept where
+    their members stay together)."""
+    runtime = get_runtime()
+    if relink:
+        with runtime.sessions.begin() as session:
+            count = relink_all(session, runtime)
+        click.echo(f"linked {count} pairs; indexed {len(runtime.index)} articles")
+        return
+    click.echo(f"indexed {runtime.rebuild_index()} articles")
