@@ -35,6 +35,23 @@ MIN_CONTAINMENT = 0.6
 #: Two texts that share less than this (containment either way) are disjoint: a post containing two
 #: disjoint texts of two different stories is a splice, and does not merge the stories.
 SPLICE_MAX_OVERLAP = 0.2
+#: ... and whose evidence (dedup.evidence) agrees less than this in one language (two machine
+#: translations of one story share few shingles but agree in names and numbers), or less than
+#: SPLICE_MAX_EVIDENCE_ACROSS between two languages (where a translation's agreement is lower).
+SPLICE_MAX_EVIDENCE = 0.3
+SPLICE_MAX_EVIDENCE_ACROSS = 0.05
+#: Translations (dedup.evidence): an article sharing at least MIN_SHARED_EVIDENCE evidence tokens of
+#: weight EVIDENCE_MIN_WEIGHT or more, in another language, is a candidate. It is linked as a
+#: translation when the weighted common subsequence of the two evidence sequences covers at least
+#: TRANSLATION_MIN_SCORE of the smaller one, over at least TRANSLATION_MIN_MATCHES tokens.
+EVIDENCE_MIN_WEIGHT = 1.0
+MIN_SHARED_EVIDENCE = 3
+TRANSLATION_MIN_SCORE = 0.15
+TRANSLATION_MIN_MATCHES = 5
+#: A page whose source link names a stored article in another language is linked to it with at
+#: least SOURCE_LINK_SCORE, when their evidence agrees at all (SOURCE_LINK_MIN_SCORE).
+SOURCE_LINK_SCORE = 0.3
+SOURCE_LINK_MIN_SCORE = 0.05
 #: Words per shingle for scripts written with spaces.
 SHINGLE_WORDS = 4
 #: Characters per shingle for scripts written without spaces (Chinese, Japanese, Thai, ...).

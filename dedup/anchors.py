@@ -21,7 +21,8 @@ def anchors(hashes: Hashes, modulus: int) -> Hashes:
 
 
 class AnchorIndex:
-    """Article ids by anchor; a query returns the articles sharing at least ``min_shared`` anchors."""
+    """Article ids by key (anchors; evidence tokens); a query returns the articles sharing at least
+    ``min_shared`` keys."""
 
     def __init__(self, storage: IndexStorage, min_shared: int, bucket_cap: int) -> None:
         self.storage = storage

@@ -8,6 +8,7 @@ from datetime import datetime
 import xxhash
 
 from dedup.anchors import anchors
+from dedup.evidence import Evidence, evidence
 from dedup.extract import extract
 from dedup.language import detect_language
 from dedup.params import Params
@@ -41,6 +42,8 @@ class Document:
     anchors: Hashes
     # None when the text has too few shingles for a comparison to mean anything (see dedup.overlap).
     signature: Signature | None
+    # Names, numbers and glossed words in text order, for finding translations (dedup.evidence).
+    evidence: Evidence
 
     @property
     def shingle_count(self) -> int:
@@ -78,10 +81,11 @@ def prepare(
             f"{len(story)} characters of text after cleaning (at least {params.min_text_chars})"
         )
     hashes = shingle_hashes(story, params.shingle_words, params.shingle_chars)
+    language = language or detect_language(story, hint=language_hint)
     return Document(
         title=title,
         text=story,
-        language=language or detect_language(story, hint=language_hint),
+        language=language,
         published_at=published_at,
         canonical_url=canonical_url,
         claimed_source_url=claimed,
@@ -89,6 +93,7 @@ def prepare(
         hashes=hashes,
         anchors=anchors(hashes, params.anchor_modulus),
         signature=signer.sign(hashes) if hashes.shape[0] >= params.min_shingles else None,
+        evidence=evidence(story, language),
     )
 
 

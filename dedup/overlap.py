@@ -21,7 +21,7 @@ import numpy as np
 from dedup.params import Params
 from dedup.shingles import Hashes
 
-Kind = Literal["identical", "copy", "part"]
+Kind = Literal["identical", "copy", "part", "translation", "source"]
 
 
 @dataclass(frozen=True)

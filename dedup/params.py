@@ -17,6 +17,14 @@ class Params:
     min_jaccard: float = 0.25
     min_containment: float = 0.6
     splice_max_overlap: float = 0.2
+    splice_max_evidence: float = 0.3
+    splice_max_evidence_across: float = 0.05
+    evidence_min_weight: float = 1.0
+    min_shared_evidence: int = 3
+    translation_min_score: float = 0.15
+    translation_min_matches: int = 5
+    source_link_score: float = 0.3
+    source_link_min_score: float = 0.05
     shingle_words: int = 4
     shingle_chars: int = 3
     min_shingles: int = 20

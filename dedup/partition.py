@@ -5,8 +5,10 @@ clusters of a set of articles follow from their links alone, so they do not depe
 in which the articles arrived, nor on whether they came in one batch or in several.
 
 The rule:
-- Articles joined by links form one cluster (connected components): a copy of a copy is a copy,
+- Articles joined by same-language links form one cluster (connected components): a copy of a copy is a copy,
   and an article that is a copy of two clusters' articles merges them.
+- Translations join differently (see ``_attach_translations``): each cluster joins the one other
+  cluster it has the best translation link with.
 - Except spliced posts. An article that *contains* two texts which are disjoint (share under
   ``max_overlap`` of their shingles either way) and which would be in different clusters without
   it is a splice of two stories, e.g. two live-blog posts in one. It does not merge them: it joins
@@ -23,13 +25,15 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class Link:
-    """Two articles that tell the same story, with their exact overlap."""
+    """Two articles that tell the same story: in one language with their exact overlap, or in two
+    (a translation) with its evidence score."""
 
     a: int
     b: int
     jaccard: float
     a_in_b: float
     b_in_a: float
+    translation: float | None = None
 
 
 @dataclass
@@ -64,12 +68,17 @@ def partition(
     links: Iterable[Link],
     disjoint: Callable[[int, int], bool],
     min_containment: float,
+    min_translation: float = 1.0,
 ) -> Partition:
     """The clusters of ``nodes`` by the rule above. ``disjoint(x, y)`` tells whether two unlinked
-    articles share (almost) nothing."""
+    articles share (almost) nothing. For translation links, ``a_in_b`` is the share of a's evidence
+    that b covers: a translated text carries another when it covers ``min_translation`` of it and is
+    half as large again (a splice of two stories, one of them in another language)."""
     node_set = set(nodes)
     nodes = sorted(node_set)
-    links = [link for link in links if link.a in node_set and link.b in node_set]
+    every = [link for link in links if link.a in node_set and link.b in node_set]
+    links = [link for link in every if link.translation is None]
+    translations = [link for link in every if link.translation is not None]
     linked: defaultdict[int, set[int]] = defaultdict(set)
     contained: defaultdict[int, set[int]] = defaultdict(set)  # container -> its parts
     jaccard: dict[tuple[int, int], float] = {}
@@ -80,6 +89,15 @@ def partition(
         if link.a_in_b >= min_containment:
             contained[link.b].add(link.a)
         if link.b_in_a >= min_containment:
+            contained[link.a].add(link.b)
+    for link in translations:
+        linked[link.a].add(link.b)
+        linked[link.b].add(link.a)
+        jaccard[link.a, link.b] = jaccard[link.b, link.a] = link.translation or 0.0
+        # Sizes relate as the coverages do, inversely: b is 1.5 times a when a_in_b = 1.5 b_in_a.
+        if link.a_in_b >= min_translation and link.a_in_b >= 1.5 * link.b_in_a:
+            contained[link.b].add(link.a)
+        if link.b_in_a >= min_translation and link.b_in_a >= 1.5 * link.a_in_b:
             contained[link.a].add(link.b)
 
     def holds_disjoint_parts(y: int) -> bool:
@@ -132,12 +150,50 @@ def partition(
     for y, (home, _) in homes.items():
         clusters[home].add(y)
 
-    ordered = sorted(clusters, key=lambda root: min(clusters[root]))
+    story = _attach_translations(clusters, translations, set(homes))
+    merged: dict[int, set[int]] = defaultdict(set)
+    for root, members in clusters.items():
+        merged[story.find(root)] |= members
+    ordered = sorted(merged, key=lambda root: min(merged[root]))
     position = {root: i for i, root in enumerate(ordered)}
+    related = {
+        y: frozenset(position[story.find(r)] for r in others) - {position[story.find(home)]}
+        for y, (home, others) in homes.items()
+    }
     return Partition(
-        clusters=[frozenset(clusters[root]) for root in ordered],
-        related={y: frozenset(position[r] for r in others) for y, (_, others) in homes.items() if others},
+        clusters=[frozenset(merged[root]) for root in ordered],
+        related={y: others for y, others in related.items() if others},
     )
+
+
+def _attach_translations(
+    clusters: dict[int, set[int]], translations: list[Link], spliced: set[int]
+) -> UnionFind:
+    """Join each cluster to the one other cluster its translation links score highest with.
+
+    Every cluster makes one choice, so a chance link between two stories never merges them while
+    either has a better partner: an article about the same event in another language, sharing
+    names and quotes, loses to the real translation. Spliced posts' links are left out: they
+    carry more than one story.
+    """
+    cluster_of = {n: root for root, members in clusters.items() for n in members}
+    score: dict[tuple[int, int], float] = {}
+    for link in translations:
+        if link.a in spliced or link.b in spliced:
+            continue
+        a, b = cluster_of[link.a], cluster_of[link.b]
+        if a != b:
+            for pair in ((a, b), (b, a)):
+                score[pair] = max(score.get(pair, 0.0), link.translation or 0.0)
+    best: dict[int, tuple[float, int]] = {}
+    for (a, b), value in score.items():
+        # Highest score wins; on a tie, the cluster with the smaller first article.
+        if a not in best or (value, -min(clusters[b])) > (best[a][0], -min(clusters[best[a][1]])):
+            best[a] = (value, b)
+    story = UnionFind(clusters)
+    for a, (_, b) in sorted(best.items()):
+        story.union(a, b)
+    return story
 
 
 def _components(nodes: list[int], links: Iterable[Link]) -> UnionFind:

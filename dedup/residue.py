@@ -38,6 +38,15 @@ _INTERSTITIAL = re.compile(
 )
 _INTERSTITIAL_MAX_CHARS = 240
 
+# A heading that opens a block of other stories' teasers.
+_RELATED_HEADING = re.compile(
+    r"(?:related(?: posts?| articles?| stories)?|you (?:may|might) also like|read (?:also|more|next)|"
+    r"more (?:stories|news|from \S+)|recommended(?: for you)?|latest (?:posts|news)|"
+    r"lesen sie auch|das könnte sie auch interessieren|mehr zum thema|weitere artikel|baca juga|"
+    r"artikel terkait|berita terkait)\s*:?",
+    re.IGNORECASE,
+)
+
 _SHARE_WORDS = frozenset(
     (
         "share shares sharing this on via tweet print email e-mail facebook twitter x whatsapp telegram "
@@ -52,9 +61,16 @@ _MAX_URL_CHARS = 2048
 
 
 def strip_residue(text: str) -> str:
-    """The story without shortcodes, attribution trailers, share labels and interstitial links."""
+    """The story without shortcodes, attribution trailers, share labels and interstitial links.
+
+    A story ends at its attribution trailer or at a "Related posts" heading in its second half:
+    what follows those is other stories' teasers, not this one.
+    """
     lines = [_strip_shortcodes(line).strip() for line in text.splitlines()]
     lines = [line for line in lines if line and not _is_chrome_line(line)]
+    for i in range(len(lines) - 1, len(lines) // 2 - 1, -1):
+        if i > 0 and (_is_attribution(lines[i]) or _RELATED_HEADING.fullmatch(lines[i])):
+            del lines[i:]
     while lines and _is_attribution(lines[-1]):
         lines.pop()
     return "\n".join(lines)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from sqlalchemy import (
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -91,6 +92,12 @@ class Article(Base):
     signature: Mapped[bytes | None] = mapped_column(LargeBinary)
     # The anchors (dedup.anchors), little-endian uint32; NULL for texts too short to sign.
     anchors: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The cross-language evidence sequence (dedup.evidence.Evidence.to_bytes).
+    evidence: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # dedup.urls.normalize_url of url and of claimed_source_url: a source link finds its target
+    # whichever of the two is stored first.
+    url_key: Mapped[str | None] = mapped_column(String(2048), index=True)
+    claim_key: Mapped[str | None] = mapped_column(String(2048), index=True)
     claimed_source_url: Mapped[str | None] = mapped_column(String(2048))
     # NULL only inside the transaction that stores the article, until its cluster is chosen.
     cluster_id: Mapped[int | None] = mapped_column(ForeignKey("clusters.id"), index=True)
@@ -127,6 +134,8 @@ class Link(Base):
         ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     kind: Mapped[str] = mapped_column(String(16))
+    # For "translation" and "source" links (other languages): the evidence score (dedup.evidence).
+    score: Mapped[float | None] = mapped_column(Float)
     shared: Mapped[int] = mapped_column(Integer)
     size_a: Mapped[int] = mapped_column(Integer)
     size_b: Mapped[int] = mapped_column(Integer)

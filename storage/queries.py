@@ -45,6 +45,31 @@ def same_content(session: Session, content_hash: str) -> list[int]:
     return list(session.scalars(select(Article.id).where(Article.content_hash == content_hash)))
 
 
+def source_partners(session: Session, url_key: str, claim_key: str | None) -> list[int]:
+    """Articles that this page's source link names, and articles whose source link names this page."""
+    condition = Article.claim_key == url_key
+    if claim_key:
+        condition = or_(condition, Article.url_key == claim_key)
+    return list(session.scalars(select(Article.id).where(condition)))
+
+
+Comparable = tuple[str, str | None, bytes | None]
+
+
+def comparables(session: Session, article_ids: Iterable[int]) -> dict[int, Comparable]:
+    """Text, language and evidence of these articles, for verification."""
+    ids = sorted(set(article_ids))
+    found: dict[int, Comparable] = {}
+    for start in range(0, len(ids), 500):
+        rows = session.execute(
+            select(Article.id, Article.text, Article.language, Article.evidence).where(
+                Article.id.in_(ids[start : start + 500])
+            )
+        )
+        found.update({i: (text, language, ev) for i, text, language, ev in rows})
+    return found
+
+
 def links_touching(session: Session, article_ids: Iterable[int]) -> list[Link]:
     """Every link with an end among these articles."""
     ids = sorted(set(article_ids))
@@ -76,14 +101,17 @@ def component(session: Session, start: Iterable[int]) -> tuple[set[int], list[Li
 
 
 def partition_link(link: Link) -> PartitionLink:
-    """A stored link as ``dedup.partition`` takes it."""
+    """A stored link as ``dedup.partition`` takes it. In one language, ``shared`` and the sizes count
+    shingles; across languages (``score`` set) they are evidence weights, in tenths: the common
+    subsequence and each text's total."""
     union = link.size_a + link.size_b - link.shared
     return PartitionLink(
         a=link.article_a,
         b=link.article_b,
-        jaccard=link.shared / union if union else 0.0,
+        jaccard=link.shared / union if union and link.score is None else 0.0,
         a_in_b=link.shared / link.size_a if link.size_a else 0.0,
         b_in_a=link.shared / link.size_b if link.size_b else 0.0,
+        translation=link.score,
     )
 
 
@@ -133,17 +161,18 @@ def members(session: Session, cluster_id: int) -> list[Member]:
     return [Member(*row) for row in rows]
 
 
-def signatures(session: Session, batch: int = 10_000) -> Iterator[tuple[int, Signature, Signature]]:
-    """Every stored signature and anchor set, by article id, streamed (to rebuild the indexes)."""
+def signatures(session: Session, batch: int = 10_000) -> Iterator[tuple[int, Signature, Signature, bytes]]:
+    """Every stored signature, anchor set and evidence, by article id, streamed (to rebuild the
+    indexes)."""
     rows = session.execute(
-        select(Article.id, Article.signature, Article.anchors)
+        select(Article.id, Article.signature, Article.anchors, Article.evidence)
         .where(Article.signature.is_not(None))
         .order_by(Article.id),
         execution_options={"yield_per": batch},
     )
-    for article_id, signature, anchors in rows:
+    for article_id, signature, anchors, evidence in rows:
         if signature is not None:
-            yield article_id, from_bytes(signature), from_bytes(anchors or b"")
+            yield article_id, from_bytes(signature), from_bytes(anchors or b""), evidence or b""
 
 
 @dataclass(frozen=True)

@@ -748,8 +748,10 @@ def test_index_built_with_other_settings_is_a_one_line_error(
     assert (result.exit_code, result.stdout) == (1, "")
     assert result.stderr == (
         "Error: the shared index in Redis was built with "
-        "{'num_perm': '128', 'bands': '9', 'rows': '13', 'anchor_modulus': '8'}, "
-        "these settings give {'num_perm': '128', 'bands': '25', 'rows': '5', 'anchor_modulus': '8'}: "
+        "{'num_perm': '128', 'bands': '9', 'rows': '13', 'anchor_modulus': '8', "
+        "'evidence_min_weight': '1.0'}, these settings give "
+        "{'num_perm': '128', 'bands': '25', 'rows': '5', 'anchor_modulus': '8', "
+        "'evidence_min_weight': '1.0'}: "
         "run `newsdedup index rebuild` to rebuild it with these settings\n"
     )
 

@@ -288,10 +288,6 @@ def test_demo_prints_every_cluster(demo: DemoRun) -> None:
     assert list(printed) == [c["cluster_id"] for c in by_size]
 
 
-@pytest.mark.xfail(
-    reason="excerpts, splices and translations joining their story is later work (after issue 2)",
-    strict=True,
-)
 def test_demo_finds_every_expected_story(demo: DemoRun) -> None:
     """The full grouping of EXPECTED.json: the excerpt (trend-digest fire story), the splice
     (trend-digest storm story) and the German translation (nachrichten-blitz tram story) join their

@@ -95,7 +95,7 @@ def other_database_url(database_url: str, tmp_path: Path) -> Iterator[str]:
 
 def test_migrations_create_the_schema_and_running_them_again_is_harmless(database_url: str) -> None:
     """Migrating an empty database creates articles, clusters, links, related and assignment_lock (with
-    its one row) at revision 0002; migrating again, with data stored, changes neither schema nor data."""
+    its one row) at revision 0003; migrating again, with data stored, changes neither schema nor data."""
     engine = create_db_engine(database_url)
     try:
         migrate(engine)
@@ -127,6 +127,9 @@ def test_migrations_create_the_schema_and_running_them_again_is_harmless(databas
             "created_at",
             "updated_at",
             "anchors",
+            "evidence",
+            "url_key",
+            "claim_key",
         ]
         assert [c["name"] for c in schema.get_columns("clusters")] == [
             "id",
@@ -136,7 +139,7 @@ def test_migrations_create_the_schema_and_running_them_again_is_harmless(databas
             "updated_at",
         ]
         with engine.connect() as conn:
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).all() == [("0002",)]
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).all() == [("0003",)]
             assert conn.execute(text("SELECT id, version FROM assignment_lock")).all() == [(1, 0)]
             conn.execute(
                 text("INSERT INTO clusters (id, size, created_at, updated_at) VALUES (7, 0, :t, :t)"),
@@ -156,7 +159,7 @@ def test_migrations_create_the_schema_and_running_them_again_is_harmless(databas
             "related",
         ]
         with engine.connect() as conn:
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).all() == [("0002",)]
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).all() == [("0003",)]
             assert conn.execute(text("SELECT id, version FROM assignment_lock")).all() == [(1, 0)]
             assert conn.execute(text("SELECT id, size FROM clusters")).all() == [(7, 0)]
     finally:
@@ -478,6 +481,7 @@ def test_a_flushed_redis_index_is_rebuilt_from_the_database(
             b"bands": b"25",
             b"rows": b"5",
             b"anchor_modulus": b"8",
+            b"evidence_min_weight": b"1.0",
         }
         assert client.scard(f"{INDEX_PREFIX}:members") == 2
     finally:

@@ -14,40 +14,81 @@ from sqlalchemy.orm import Session
 from dedup.anchors import anchors
 from dedup.canonical import choose_canonical
 from dedup.document import Document, content_hash
+from dedup.evidence import Evidence, agreement, evidence
 from dedup.overlap import Overlap, Verdict, judge, overlap
 from dedup.partition import partition
 from dedup.shingles import Hashes, shingle_hashes
-from dedup.signature import to_bytes
+from dedup.signature import from_bytes, to_bytes
+from dedup.translation import judge_translation
+from dedup.urls import normalize_url
 from storage import queries
 from storage.models import Article, Cluster, Link, Related
 from workers.runtime import Runtime
 
 
 def link(
-    session: Session, runtime: Runtime, article_id: int, document: Document, earlier_only: bool = False
-) -> list[tuple[int, Overlap]]:
+    session: Session,
+    runtime: Runtime,
+    article_id: int,
+    document: Document,
+    url_key: str,
+    claim_key: str | None,
+    earlier_only: bool = False,
+) -> list[tuple[int, float]]:
     """Store a link from the article to every candidate that tells the same story (with
-    ``earlier_only``, to those with a lower id); returns the linked articles with their overlaps."""
+    ``earlier_only``, to those with a lower id); returns the linked articles with their similarity
+    (Jaccard, or the evidence score across languages)."""
     params = runtime.params
     candidates = set(queries.same_content(session, document.content_hash))
+    named = set(queries.source_partners(session, url_key, claim_key))
     if document.signature is not None:
-        candidates |= runtime.index.query(document.signature, document.anchors)
+        rare = document.evidence.rare(params.evidence_min_weight)
+        candidates |= runtime.index.query(document.signature, document.anchors, rare) | named
     candidates = {c for c in candidates if c < article_id or (c > article_id and not earlier_only)}
     linked = []
-    for other, text in sorted(queries.texts(session, candidates).items()):
+    for other, (text, language, stored) in sorted(queries.comparables(session, candidates).items()):
         o = overlap(document.hashes, shingle_hashes(text, params.shingle_words, params.shingle_chars))
         verdict = judge(o, params, identical=content_hash(text) == document.content_hash)
-        if verdict.kind is None:
-            continue
         a, b = sorted((article_id, other))
-        sizes = (o.size_a, o.size_b) if a == article_id else (o.size_b, o.size_a)
-        session.add(
-            Link(
-                article_a=a, article_b=b, kind=verdict.kind, shared=o.shared, size_a=sizes[0], size_b=sizes[1]
+        if verdict.kind is not None:
+            sizes = (o.size_a, o.size_b) if a == article_id else (o.size_b, o.size_a)
+            session.add(
+                Link(
+                    article_a=a,
+                    article_b=b,
+                    kind=verdict.kind,
+                    shared=o.shared,
+                    size_a=sizes[0],
+                    size_b=sizes[1],
+                )
             )
-        )
-        linked.append((other, o))
+            linked.append((other, o.jaccard))
+        elif _languages_differ(document.language, language) and stored:
+            agreed = agreement(document.evidence, Evidence.from_bytes(stored))
+            verdict, carried = judge_translation(agreed.score, agreed.matches, other in named, params)
+            if verdict.kind is not None:
+                # Weights in tenths: the partition reads shared / size as the coverage of each side.
+                sizes = (round(agreed.total_a * 10), round(agreed.total_b * 10))
+                if a != article_id:
+                    sizes = (sizes[1], sizes[0])
+                shared = round(agreed.common * 10)
+                session.add(
+                    Link(
+                        article_a=a,
+                        article_b=b,
+                        kind=verdict.kind,
+                        score=carried,
+                        shared=shared,
+                        size_a=sizes[0],
+                        size_b=sizes[1],
+                    )
+                )
+                linked.append((other, carried))
     return linked
+
+
+def _languages_differ(a: str | None, b: str | None) -> bool:
+    return a is not None and b is not None and a != b
 
 
 def verdict_between(runtime: Runtime, text_a: str, text_b: str) -> tuple[Overlap, Verdict]:
@@ -68,17 +109,29 @@ def recluster(session: Session, runtime: Runtime, start: set[int], moved: int) -
     """
     params = runtime.params
     nodes, links = queries.component(session, start)
-    texts = queries.texts(session, nodes)
+    info = queries.comparables(session, nodes)
 
     @cache
     def hashes(article_id: int) -> Hashes:
-        return shingle_hashes(texts[article_id], params.shingle_words, params.shingle_chars)
+        return shingle_hashes(info[article_id][0], params.shingle_words, params.shingle_chars)
 
     def disjoint(x: int, y: int) -> bool:
+        (_, lx, ex), (_, ly, ey) = info[x], info[y]
+        agreed = agreement(Evidence.from_bytes(ex or b""), Evidence.from_bytes(ey or b"")).score
+        if _languages_differ(lx, ly):
+            return agreed < params.splice_max_evidence_across
+        # In one language, disjoint in words and in evidence: two machine translations of one story
+        # share few shingles, but their names and numbers agree.
         o = overlap(hashes(x), hashes(y))
-        return max(o.a_in_b, o.b_in_a) < params.splice_max_overlap
+        return max(o.a_in_b, o.b_in_a) < params.splice_max_overlap and agreed < params.splice_max_evidence
 
-    result = partition(nodes, [queries.partition_link(k) for k in links], disjoint, params.min_containment)
+    result = partition(
+        nodes,
+        [queries.partition_link(k) for k in links],
+        disjoint,
+        params.min_containment,
+        params.translation_min_score,
+    )
     articles = {a.id: a for a in session.scalars(select(Article).where(Article.id.in_(sorted(nodes))))}
     before = {a.cluster_id for a in articles.values() if a.cluster_id is not None}
 
@@ -118,6 +171,33 @@ def recluster(session: Session, runtime: Runtime, start: set[int], moved: int) -
         session.delete(session.get_one(Cluster, gone))
 
 
+def store_signals(article: Article, document: Document) -> None:
+    """Write what the indexes and verification read back: shingle count, signature, anchors, evidence."""
+    signed = document.signature is not None
+    article.shingle_count = document.shingle_count
+    article.signature = to_bytes(document.signature) if document.signature is not None else None
+    article.anchors = to_bytes(document.anchors) if signed else None
+    article.evidence = document.evidence.to_bytes()
+
+
+def index(runtime: Runtime, article: Article) -> None:
+    """Put a stored, signed article into the candidate index."""
+    if article.signature is not None:
+        rare = Evidence.from_bytes(article.evidence or b"").rare(runtime.params.evidence_min_weight)
+        runtime.index.insert(
+            article.id, from_bytes(article.signature), from_bytes(article.anchors or b""), rare
+        )
+
+
+def unindex(runtime: Runtime, article: Article) -> None:
+    """Take an article out of the candidate index (before its text changes)."""
+    if article.signature is not None:
+        rare = Evidence.from_bytes(article.evidence or b"").rare(runtime.params.evidence_min_weight)
+        runtime.index.remove(
+            article.id, from_bytes(article.signature), from_bytes(article.anchors or b""), rare
+        )
+
+
 def relink_all(session: Session, runtime: Runtime) -> int:
     """Compute every article's links anew from the stored texts and derive all clusters again (after
     a change of thresholds or shingling, or for a database from before links existed). Returns the
@@ -142,14 +222,15 @@ def relink_all(session: Session, runtime: Runtime) -> int:
             hashes=hashes,
             anchors=anchors(hashes, params.anchor_modulus),
             signature=runtime.signer.sign(hashes) if hashes.shape[0] >= params.min_shingles else None,
+            evidence=evidence(article.text, article.language),
         )
+        store_signals(article, document)
+        article.url_key = normalize_url(article.final_url or article.url)
+        article.claim_key = normalize_url(article.claimed_source_url) if article.claimed_source_url else None
+        session.flush()
         # Each pair is linked once, when its later article comes: the index holds the earlier ones.
-        link(session, runtime, article_id, document, earlier_only=True)
-        article.shingle_count = document.shingle_count
-        article.signature = to_bytes(document.signature) if document.signature is not None else None
-        article.anchors = to_bytes(document.anchors) if document.signature is not None else None
-        if document.signature is not None:
-            runtime.index.insert(article_id, document.signature, document.anchors)
+        link(session, runtime, article_id, document, article.url_key, article.claim_key, earlier_only=True)
+        index(runtime, article)
         session.flush()
     done: set[int] = set()
     for article_id in ids:

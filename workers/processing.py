@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session
 
 from config import Source
 from dedup.document import Document, NoStoryText, prepare
-from dedup.signature import from_bytes, to_bytes
+from dedup.urls import normalize_url
 from storage import queries
 from storage.models import Article
-from workers.clustering import link, recluster
+from workers.clustering import index, link, recluster, store_signals, unindex
 from workers.page import Page
 from workers.runtime import Runtime
 
@@ -83,23 +83,20 @@ def _store(
     if existing is not None:
         # The old text's links go; the articles they reached are re-clustered too.
         start = queries.component(session, {existing.id})[0]
-        if existing.signature is not None:
-            runtime.index.remove(
-                existing.id, from_bytes(existing.signature), from_bytes(existing.anchors or b"")
-            )
+        unindex(runtime, existing)
         queries.delete_links(session, existing.id)
     article = existing or Article(url=page.url)
     _fill(article, page, document, source)
+    store_signals(article, document)
     session.add(article)
     session.flush()
-    linked = link(session, runtime, article.id, document)
+    linked = link(session, runtime, article.id, document, article.url_key or "", article.claim_key)
     session.flush()
     recluster(session, runtime, start | {article.id}, moved=article.id)
-    if document.signature is not None:
-        # Before commit, under the assignment lock: a concurrent page cannot miss this one. If the
-        # commit fails, the id stays in the index without an article and is skipped as a candidate.
-        runtime.index.insert(article.id, document.signature, document.anchors)
-    best = max((o.jaccard for _, o in linked), default=None)
+    # Before commit, under the assignment lock: a concurrent page cannot miss this one. If the
+    # commit fails, the id stays in the index without an article and is skipped as a candidate.
+    index(runtime, article)
+    best = max((similarity for _, similarity in linked), default=None)
     status: Status = "updated" if existing is not None else ("joined" if linked else "new")
     return Outcome(page.url, status, article.id, article.cluster_id, None if best is None else round(best, 3))
 
@@ -114,7 +111,6 @@ def _fill(article: Article, page: Page, document: Document, source: Source | Non
     article.published_at = document.published_at
     article.fetched_at = page.fetched_at or datetime.now(UTC)
     article.content_hash = document.content_hash
-    article.shingle_count = document.shingle_count
-    article.signature = to_bytes(document.signature) if document.signature is not None else None
-    article.anchors = to_bytes(document.anchors) if document.signature is not None else None
     article.claimed_source_url = document.claimed_source_url
+    article.url_key = normalize_url(page.final_url or page.url)
+    article.claim_key = normalize_url(document.claimed_source_url) if document.claimed_source_url else None

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from config import Settings, Source, load_settings, load_sources
 from dedup.anchors import AnchorIndex
 from dedup.candidates import CandidateIndex
+from dedup.evidence import Evidence
 from dedup.index_storage import make_storage
 from dedup.lsh import LSHIndex, banding
 from dedup.params import Params
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 
 INDEX_PREFIX = "newsdedup:lsh"
 ANCHOR_PREFIX = "newsdedup:anchors"
+EVIDENCE_PREFIX = "newsdedup:evidence"
 REBUILD_LOCK = "newsdedup:lock:index-rebuild"
 
 
@@ -59,6 +61,14 @@ class Runtime:
             min_jaccard=s.min_jaccard,
             min_containment=s.min_containment,
             splice_max_overlap=s.splice_max_overlap,
+            splice_max_evidence=s.splice_max_evidence,
+            splice_max_evidence_across=s.splice_max_evidence_across,
+            evidence_min_weight=s.evidence_min_weight,
+            min_shared_evidence=s.min_shared_evidence,
+            translation_min_score=s.translation_min_score,
+            translation_min_matches=s.translation_min_matches,
+            source_link_score=s.source_link_score,
+            source_link_min_score=s.source_link_min_score,
             shingle_words=s.shingle_words,
             shingle_chars=s.shingle_chars,
             min_shingles=s.min_shingles,
@@ -107,19 +117,23 @@ class Runtime:
             anchors=AnchorIndex(
                 make_storage(s.redis_url, prefix=ANCHOR_PREFIX), s.min_shared_anchors, s.anchor_bucket_cap
             ),
+            evidence=AnchorIndex(
+                make_storage(s.redis_url, prefix=EVIDENCE_PREFIX), s.min_shared_evidence, s.anchor_bucket_cap
+            ),
         )
 
     def _fill(self, index: CandidateIndex) -> int:
         index.clear()
         with self.sessions() as session:
-            for article_id, signature, anchors in queries.signatures(session):
+            for article_id, signature, anchors, evidence in queries.signatures(session):
                 if signature.shape[0] != self.settings.num_perm:
                     raise IndexMismatch(
                         f"stored signatures have {signature.shape[0]} values but num_perm is "
                         f"{self.settings.num_perm}: set NEWSDEDUP_NUM_PERM={signature.shape[0]} "
                         "or process the articles again into a new database"
                     )
-                index.insert(article_id, signature, anchors)
+                rare = Evidence.from_bytes(evidence).rare(self.settings.evidence_min_weight)
+                index.insert(article_id, signature, anchors, rare)
         self._write_index_meta()
         return len(index)
 
@@ -148,6 +162,7 @@ class Runtime:
             "bands": str(bands),
             "rows": str(rows),
             "anchor_modulus": str(s.anchor_modulus),
+            "evidence_min_weight": str(s.evidence_min_weight),
         }
 
     def _write_index_meta(self) -> None:
