@@ -40,6 +40,8 @@ SPLICE_MAX_OVERLAP = 0.2
 #: SPLICE_MAX_EVIDENCE_ACROSS between two languages (where a translation's agreement is lower).
 SPLICE_MAX_EVIDENCE = 0.3
 SPLICE_MAX_EVIDENCE_ACROSS = 0.05
+#: Look for translated copies at all (dedup.evidence); off saves the evidence stage's time.
+TRANSLATIONS = True
 #: Translations (dedup.evidence): an article sharing at least MIN_SHARED_EVIDENCE evidence tokens of
 #: weight EVIDENCE_MIN_WEIGHT or more, in another language, is a candidate. It is linked as a
 #: translation when the weighted common subsequence of the two evidence sequences covers at least

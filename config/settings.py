@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     splice_max_overlap: float = Field(defaults.SPLICE_MAX_OVERLAP, ge=0.0, lt=1.0)
     splice_max_evidence: float = Field(defaults.SPLICE_MAX_EVIDENCE, ge=0.0, le=1.0)
     splice_max_evidence_across: float = Field(defaults.SPLICE_MAX_EVIDENCE_ACROSS, ge=0.0, le=1.0)
+    translations: bool = defaults.TRANSLATIONS
     evidence_min_weight: float = Field(defaults.EVIDENCE_MIN_WEIGHT, ge=0.0, le=5.0)
     min_shared_evidence: int = Field(defaults.MIN_SHARED_EVIDENCE, ge=1)
     translation_min_score: float = Field(defaults.TRANSLATION_MIN_SCORE, gt=0.0, le=1.0)

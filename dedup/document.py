@@ -93,7 +93,7 @@ def prepare(
         hashes=hashes,
         anchors=anchors(hashes, params.anchor_modulus),
         signature=signer.sign(hashes) if hashes.shape[0] >= params.min_shingles else None,
-        evidence=evidence(story, language),
+        evidence=evidence(story, language) if params.translations else Evidence.empty(),
     )
 
 

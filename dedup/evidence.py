@@ -48,6 +48,10 @@ class Evidence:
     tokens: Tokens
     weights: Weights
 
+    @classmethod
+    def empty(cls) -> Evidence:
+        return cls(np.zeros(0, dtype=np.uint32), np.zeros(0, dtype=np.uint8))
+
     @property
     def total(self) -> float:
         return float(self.weights.sum()) / _SCALE

@@ -19,6 +19,7 @@ class Params:
     splice_max_overlap: float = 0.2
     splice_max_evidence: float = 0.3
     splice_max_evidence_across: float = 0.05
+    translations: bool = True
     evidence_min_weight: float = 1.0
     min_shared_evidence: int = 3
     translation_min_score: float = 0.15

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from sqlalchemy.orm import Session
 
+from dedup.evidence import Agreement
 from dedup.overlap import Overlap, Verdict
 from dedup.signature import estimated_jaccard, from_bytes
 from storage import queries
@@ -28,6 +29,7 @@ class Explanation:
     shared_anchors: int
     overlap: Overlap
     verdict: Verdict
+    agreement: Agreement | None  # across languages: how their evidence agrees
     linked: bool
     path: list[Article]  # a chain of links from a to b, when they are in one cluster without a direct link
     related: bool  # one is a spliced post that carries the other's story
@@ -43,7 +45,7 @@ def explain(session: Session, runtime: Runtime, url_a: str, url_b: str) -> Expla
         lsh = runtime.index.lsh
         collides = any(x == y for x, y in zip(lsh.band_keys(sig_a), lsh.band_keys(sig_b), strict=True))
     shared_anchors = int(np.intersect1d(from_bytes(a.anchors or b""), from_bytes(b.anchors or b"")).shape[0])
-    o, verdict = verdict_between(runtime, a.text, b.text)
+    o, verdict, agreed = verdict_between(runtime, a, b)
     nodes, links = queries.component(session, {a.id})
     linked = any({k.article_a, k.article_b} == {a.id, b.id} for k in links)
     path = _path(session, a.id, b.id, links) if b.id in nodes and not linked else []
@@ -51,7 +53,7 @@ def explain(session: Session, runtime: Runtime, url_a: str, url_b: str) -> Expla
         set(queries.related_clusters(session, [a.id]).get(a.id, [])) & {b.cluster_id}
         or set(queries.related_clusters(session, [b.id]).get(b.id, [])) & {a.cluster_id}
     )
-    return Explanation(a, b, estimate, collides, shared_anchors, o, verdict, linked, path, related)
+    return Explanation(a, b, estimate, collides, shared_anchors, o, verdict, agreed, linked, path, related)
 
 
 def _article(session: Session, url: str) -> Article:

@@ -92,6 +92,9 @@ class Article(Base):
     signature: Mapped[bytes | None] = mapped_column(LargeBinary)
     # The anchors (dedup.anchors), little-endian uint32; NULL for texts too short to sign.
     anchors: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The shingle set (dedup.shingles.shingle_hashes), little-endian uint32: verification reads it
+    # instead of shingling the text again.
+    shingles: Mapped[bytes | None] = mapped_column(LargeBinary)
     # The cross-language evidence sequence (dedup.evidence.Evidence.to_bytes).
     evidence: Mapped[bytes | None] = mapped_column(LargeBinary)
     # dedup.urls.normalize_url of url and of claimed_source_url: a source link finds its target

@@ -53,20 +53,27 @@ def source_partners(session: Session, url_key: str, claim_key: str | None) -> li
     return list(session.scalars(select(Article.id).where(condition)))
 
 
-Comparable = tuple[str, str | None, bytes | None]
+@dataclass(frozen=True)
+class Comparable:
+    """What verification compares of a stored article."""
+
+    content_hash: str
+    language: str | None
+    shingles: bytes | None
+    evidence: bytes | None
 
 
 def comparables(session: Session, article_ids: Iterable[int]) -> dict[int, Comparable]:
-    """Text, language and evidence of these articles, for verification."""
+    """Content hash, language, shingle set and evidence of these articles, for verification."""
     ids = sorted(set(article_ids))
     found: dict[int, Comparable] = {}
     for start in range(0, len(ids), 500):
         rows = session.execute(
-            select(Article.id, Article.text, Article.language, Article.evidence).where(
-                Article.id.in_(ids[start : start + 500])
-            )
+            select(
+                Article.id, Article.content_hash, Article.language, Article.shingles, Article.evidence
+            ).where(Article.id.in_(ids[start : start + 500]))
         )
-        found.update({i: (text, language, ev) for i, text, language, ev in rows})
+        found.update({i: Comparable(h, lang, sh, ev) for i, h, lang, sh, ev in rows})
     return found
 
 

@@ -127,6 +127,7 @@ def test_migrations_create_the_schema_and_running_them_again_is_harmless(databas
             "created_at",
             "updated_at",
             "anchors",
+            "shingles",
             "evidence",
             "url_key",
             "claim_key",

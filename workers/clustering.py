@@ -6,18 +6,17 @@ Both run inside the assignment transaction (``storage.queries.lock_assignment``)
 from __future__ import annotations
 
 from collections import Counter
-from functools import cache
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from dedup.anchors import anchors
 from dedup.canonical import choose_canonical
-from dedup.document import Document, content_hash
-from dedup.evidence import Evidence, agreement, evidence
+from dedup.document import Document
+from dedup.evidence import Agreement, Evidence, agreement, evidence
 from dedup.overlap import Overlap, Verdict, judge, overlap
 from dedup.partition import partition
-from dedup.shingles import Hashes, shingle_hashes
+from dedup.shingles import shingle_hashes
 from dedup.signature import from_bytes, to_bytes
 from dedup.translation import judge_translation
 from dedup.urls import normalize_url
@@ -46,9 +45,9 @@ def link(
         candidates |= runtime.index.query(document.signature, document.anchors, rare) | named
     candidates = {c for c in candidates if c < article_id or (c > article_id and not earlier_only)}
     linked = []
-    for other, (text, language, stored) in sorted(queries.comparables(session, candidates).items()):
-        o = overlap(document.hashes, shingle_hashes(text, params.shingle_words, params.shingle_chars))
-        verdict = judge(o, params, identical=content_hash(text) == document.content_hash)
+    for other, theirs in sorted(queries.comparables(session, candidates).items()):
+        o = overlap(document.hashes, from_bytes(theirs.shingles or b""))
+        verdict = judge(o, params, identical=theirs.content_hash == document.content_hash)
         a, b = sorted((article_id, other))
         if verdict.kind is not None:
             sizes = (o.size_a, o.size_b) if a == article_id else (o.size_b, o.size_a)
@@ -63,8 +62,8 @@ def link(
                 )
             )
             linked.append((other, o.jaccard))
-        elif _languages_differ(document.language, language) and stored:
-            agreed = agreement(document.evidence, Evidence.from_bytes(stored))
+        elif _languages_differ(document.language, theirs.language) and theirs.evidence:
+            agreed = agreement(document.evidence, Evidence.from_bytes(theirs.evidence))
             verdict, carried = judge_translation(agreed.score, agreed.matches, other in named, params)
             if verdict.kind is not None:
                 # Weights in tenths: the partition reads shared / size as the coverage of each side.
@@ -91,13 +90,22 @@ def _languages_differ(a: str | None, b: str | None) -> bool:
     return a is not None and b is not None and a != b
 
 
-def verdict_between(runtime: Runtime, text_a: str, text_b: str) -> tuple[Overlap, Verdict]:
-    """The exact overlap of two texts and the verdict on it (for `clusters why`)."""
+def verdict_between(runtime: Runtime, a: Article, b: Article) -> tuple[Overlap, Verdict, Agreement | None]:
+    """The exact overlap of two stored articles, their evidence agreement when their languages
+    differ, and the verdict the linking rules give (for `clusters why`)."""
     params = runtime.params
-    a = shingle_hashes(text_a, params.shingle_words, params.shingle_chars)
-    b = shingle_hashes(text_b, params.shingle_words, params.shingle_chars)
-    o = overlap(a, b)
-    return o, judge(o, params, identical=content_hash(text_a) == content_hash(text_b))
+    o = overlap(
+        shingle_hashes(a.text, params.shingle_words, params.shingle_chars),
+        shingle_hashes(b.text, params.shingle_words, params.shingle_chars),
+    )
+    verdict = judge(o, params, identical=a.content_hash == b.content_hash)
+    if verdict.kind is not None or not _languages_differ(a.language, b.language):
+        return o, verdict, None
+    agreed = agreement(Evidence.from_bytes(a.evidence or b""), Evidence.from_bytes(b.evidence or b""))
+    claimed = (a.claim_key is not None and a.claim_key == b.url_key) or (
+        b.claim_key is not None and b.claim_key == a.url_key
+    )
+    return o, judge_translation(agreed.score, agreed.matches, claimed, params)[0], agreed
 
 
 def recluster(session: Session, runtime: Runtime, start: set[int], moved: int) -> None:
@@ -111,18 +119,15 @@ def recluster(session: Session, runtime: Runtime, start: set[int], moved: int) -
     nodes, links = queries.component(session, start)
     info = queries.comparables(session, nodes)
 
-    @cache
-    def hashes(article_id: int) -> Hashes:
-        return shingle_hashes(info[article_id][0], params.shingle_words, params.shingle_chars)
-
     def disjoint(x: int, y: int) -> bool:
-        (_, lx, ex), (_, ly, ey) = info[x], info[y]
-        agreed = agreement(Evidence.from_bytes(ex or b""), Evidence.from_bytes(ey or b"")).score
-        if _languages_differ(lx, ly):
+        agreed = agreement(
+            Evidence.from_bytes(info[x].evidence or b""), Evidence.from_bytes(info[y].evidence or b"")
+        ).score
+        if _languages_differ(info[x].language, info[y].language):
             return agreed < params.splice_max_evidence_across
         # In one language, disjoint in words and in evidence: two machine translations of one story
         # share few shingles, but their names and numbers agree.
-        o = overlap(hashes(x), hashes(y))
+        o = overlap(from_bytes(info[x].shingles or b""), from_bytes(info[y].shingles or b""))
         return max(o.a_in_b, o.b_in_a) < params.splice_max_overlap and agreed < params.splice_max_evidence
 
     result = partition(
@@ -175,6 +180,7 @@ def store_signals(article: Article, document: Document) -> None:
     """Write what the indexes and verification read back: shingle count, signature, anchors, evidence."""
     signed = document.signature is not None
     article.shingle_count = document.shingle_count
+    article.shingles = to_bytes(document.hashes)
     article.signature = to_bytes(document.signature) if document.signature is not None else None
     article.anchors = to_bytes(document.anchors) if signed else None
     article.evidence = document.evidence.to_bytes()
@@ -222,7 +228,7 @@ def relink_all(session: Session, runtime: Runtime) -> int:
             hashes=hashes,
             anchors=anchors(hashes, params.anchor_modulus),
             signature=runtime.signer.sign(hashes) if hashes.shape[0] >= params.min_shingles else None,
-            evidence=evidence(article.text, article.language),
+            evidence=evidence(article.text, article.language) if params.translations else Evidence.empty(),
         )
         store_signals(article, document)
         article.url_key = normalize_url(article.final_url or article.url)

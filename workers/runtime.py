@@ -63,6 +63,7 @@ class Runtime:
             splice_max_overlap=s.splice_max_overlap,
             splice_max_evidence=s.splice_max_evidence,
             splice_max_evidence_across=s.splice_max_evidence_across,
+            translations=s.translations,
             evidence_min_weight=s.evidence_min_weight,
             min_shared_evidence=s.min_shared_evidence,
             translation_min_score=s.translation_min_score,

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.orm import Session
 
+from dedup.params import Params
 from newsdedup.cli.errors import CLIError
 from newsdedup.cli.render import cluster_table
 from newsdedup.explain import Explanation, UnknownArticle, explain
@@ -157,10 +158,24 @@ def why(url_a: str, url_b: str) -> None:
             f"or each holds ≥ {p.min_containment} of the other;",
             f"                   part: ≥ {p.min_containment} of the smaller in the larger; "
             f"both texts ≥ {p.min_shingles} shingles",
+            *_evidence_lines(e, p),
             f"verdict:           {e.verdict.rule}",
             f"clusters:          {_clustering(e)}",
         ]
     click.echo("\n".join(lines))
+
+
+def _evidence_lines(e: Explanation, p: Params) -> list[str]:
+    """Across languages: the evidence (names, numbers, glossed words) and how it agrees."""
+    if e.agreement is None:
+        return []
+    a = e.agreement
+    return [
+        f"evidence:          {a.matches} tokens in the same order, weight {a.common:.1f} "
+        f"of {a.total_a:.1f} (A) and {a.total_b:.1f} (B): score {a.score:.3f}",
+        f"                   translation: score ≥ {p.translation_min_score} over ≥ "
+        f"{p.translation_min_matches} tokens; a source link counts with ≥ {p.source_link_min_score}",
+    ]
 
 
 def _describe(label: str, article: Article, shingle_count: int) -> list[str]:

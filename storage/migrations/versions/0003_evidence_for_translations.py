@@ -1,4 +1,4 @@
-"""evidence for translations: evidence sequences, URL keys for source links, link scores
+"""evidence for translations: shingle sets and evidence sequences, URL keys for source links, link scores
 
 Articles stored before this revision have no evidence: `newsdedup index rebuild --links` computes it.
 
@@ -20,6 +20,7 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("articles", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("shingles", sa.LargeBinary(), nullable=True))
         batch_op.add_column(sa.Column("evidence", sa.LargeBinary(), nullable=True))
         batch_op.add_column(sa.Column("url_key", sa.String(length=2048), nullable=True))
         batch_op.add_column(sa.Column("claim_key", sa.String(length=2048), nullable=True))
@@ -40,3 +41,4 @@ def downgrade() -> None:
         batch_op.drop_column("claim_key")
         batch_op.drop_column("url_key")
         batch_op.drop_column("evidence")
+        batch_op.drop_column("shingles")
