@@ -75,6 +75,15 @@ class Evidence:
 
 def evidence(text: str, language: str | None) -> Evidence:
     """The evidence sequence of a cleaned text in the given language."""
+    found = terms(text, language)
+    return Evidence(
+        np.array([xxh32_intdigest(key.encode()) for key, _ in found], dtype=np.uint32),
+        np.array([min(255, round(weight * _SCALE)) for _, weight in found], dtype=np.uint8),
+    )
+
+
+def terms(text: str, language: str | None) -> list[tuple[str, float]]:
+    """The evidence of a text as readable terms (normalised keys) with their weights, in text order."""
     table = glossary.japanese() if language == "ja" else None
     pairs: list[tuple[str, float]] = []
     for piece in _CJK_RUN.split(text):
@@ -94,14 +103,12 @@ def evidence(text: str, language: str | None) -> Evidence:
                     pairs.append((number, 2.0 if len(number) <= 2 else 4.0))
                 else:
                     pairs.append((token, _word_weight(token.lower())))
-    keys: list[int] = []
-    weights: list[int] = []
+    found: list[tuple[str, float]] = []
     for token, weight in pairs:
         key = _normalise(token)
         if len(key) >= 2 and weight > _MIN_WEIGHT:
-            keys.append(xxh32_intdigest(key.encode()))
-            weights.append(min(255, round(weight * _SCALE)))
-    return Evidence(np.array(keys, dtype=np.uint32), np.array(weights, dtype=np.uint8))
+            found.append((key, weight))
+    return found
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from sqlalchemy.orm import Session
 
-from dedup.evidence import Agreement
+from dedup.evidence import Agreement, terms
 from dedup.overlap import Overlap, Verdict
 from dedup.signature import estimated_jaccard, from_bytes
 from storage import queries
@@ -30,6 +30,7 @@ class Explanation:
     overlap: Overlap
     verdict: Verdict
     agreement: Agreement | None  # across languages: how their evidence agrees
+    shared_terms: list[str]  # across languages: the weightiest evidence terms both have
     linked: bool
     path: list[Article]  # a chain of links from a to b, when they are in one cluster without a direct link
     related: bool  # one is a spliced post that carries the other's story
@@ -46,6 +47,11 @@ def explain(session: Session, runtime: Runtime, url_a: str, url_b: str) -> Expla
         collides = any(x == y for x, y in zip(lsh.band_keys(sig_a), lsh.band_keys(sig_b), strict=True))
     shared_anchors = int(np.intersect1d(from_bytes(a.anchors or b""), from_bytes(b.anchors or b"")).shape[0])
     o, verdict, agreed = verdict_between(runtime, a, b)
+    shared_terms: list[str] = []
+    if agreed is not None:
+        weights = dict(terms(a.text, a.language))
+        other = {key for key, _ in terms(b.text, b.language)}
+        shared_terms = sorted(other & set(weights), key=lambda k: (-weights[k], k))[:12]
     nodes, links = queries.component(session, {a.id})
     linked = any({k.article_a, k.article_b} == {a.id, b.id} for k in links)
     path = _path(session, a.id, b.id, links) if b.id in nodes and not linked else []
@@ -53,7 +59,9 @@ def explain(session: Session, runtime: Runtime, url_a: str, url_b: str) -> Expla
         set(queries.related_clusters(session, [a.id]).get(a.id, [])) & {b.cluster_id}
         or set(queries.related_clusters(session, [b.id]).get(b.id, [])) & {a.cluster_id}
     )
-    return Explanation(a, b, estimate, collides, shared_anchors, o, verdict, agreed, linked, path, related)
+    return Explanation(
+        a, b, estimate, collides, shared_anchors, o, verdict, agreed, shared_terms, linked, path, related
+    )
 
 
 def _article(session: Session, url: str) -> Article:

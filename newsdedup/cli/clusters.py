@@ -173,6 +173,7 @@ def _evidence_lines(e: Explanation, p: Params) -> list[str]:
     return [
         f"evidence:          {a.matches} tokens in the same order, weight {a.common:.1f} "
         f"of {a.total_a:.1f} (A) and {a.total_b:.1f} (B): score {a.score:.3f}",
+        f"                   shared, weightiest first: {', '.join(e.shared_terms) or '-'}",
         f"                   translation: score ≥ {p.translation_min_score} over ≥ "
         f"{p.translation_min_matches} tokens; a source link counts with ≥ {p.source_link_min_score}",
     ]
