@@ -39,18 +39,15 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return export
 
 
-def _scores(export: Path, same_language: bool) -> Scores:
-    truth = load_truth(CORPUS / "truth.jsonl")
-    if same_language:
-        truth = {u: t for u, t in truth.items() if "translated" not in t.transforms}
-    return score(load_clusters(export), truth)
+def _scores(export: Path) -> Scores:
+    return score(load_clusters(export), load_truth(CORPUS / "truth.jsonl"))
 
 
 @needs_corpus
 def test_corpus_clusters_keep_precision_recall_and_canonical(exported: Path) -> None:
     """Every document is stored; pairwise precision and recall, ARI and canonical accuracy over the
     whole corpus, translations included, stay at or above the floors."""
-    scores = _scores(exported, same_language=False)
+    scores = _scores(exported)
     assert scores.missing == []
     assert scores.precision >= PRECISION_FLOOR, scores.false_positives[:10]
     assert scores.recall >= RECALL_FLOOR, scores.false_negatives[:10]
@@ -62,7 +59,7 @@ def test_corpus_clusters_keep_precision_recall_and_canonical(exported: Path) -> 
 def test_every_transform_and_language_is_found(exported: Path) -> None:
     """Recall for every transform (verbatim, excerpt, spliced, spun, noisy, updated, translated) and
     every language of the corpus stays at or above the floors."""
-    scores = _scores(exported, same_language=False)
+    scores = _scores(exported)
     assert set(scores.recall_by_transform) == {
         "excerpt",
         "merged",
