@@ -10,7 +10,10 @@ from abc import ABC, abstractmethod
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 
+import numpy as np
+import numpy.typing as npt
 import redis
+from xxhash import xxh3_64_intdigest
 
 Keys = Sequence[bytes]
 
@@ -40,41 +43,127 @@ class IndexStorage(ABC):
         """Forget every article."""
 
 
+_BUFFER_PAIRS = 8192
+_Keys64 = npt.NDArray[np.uint64]
+_Ids = npt.NDArray[np.uint32]
+
+
+class _Segment:
+    """Pairs sorted by key."""
+
+    def __init__(self, keys: _Keys64, ids: _Ids) -> None:
+        order = np.argsort(keys, kind="stable")
+        self.keys: _Keys64 = keys[order]
+        self.ids: _Ids = ids[order]
+
+    def __len__(self) -> int:
+        return int(self.keys.shape[0])
+
+
 class MemoryStorage(IndexStorage):
-    """Buckets in this process: the embedded mode, rebuilt from the database at start."""
+    """Buckets in this process (the embedded mode, rebuilt from the database at start), compact:
+
+    each (bucket key, article id) pair costs 12 bytes (a 64-bit key hash and a 32-bit id), against
+    several hundred for a Python set per bucket, so an LSH index of 25 bands holds an article in
+    about 300 bytes. New pairs go to a small dict; when it fills up it becomes a sorted segment, and
+    segments of similar size are merged (as in a log-structured merge tree), so an insert costs
+    amortised O(log n) and a query one binary search per segment. Removed pairs are remembered
+    until the next merge drops them.
+    """
 
     def __init__(self) -> None:
-        self._buckets: defaultdict[bytes, set[int]] = defaultdict(set)
-        self._ids: set[int] = set()
+        self._buffer: defaultdict[int, list[int]] = defaultdict(list)
+        self._buffered = 0
+        self._segments: list[_Segment] = []
+        self._removed: set[tuple[int, int]] = set()
+        self._members = np.zeros(1024, dtype=np.bool_)
+        self._size = 0
 
     def add(self, article_id: int, keys: Keys) -> None:
         for key in keys:
-            self._buckets[key].add(article_id)
-        self._ids.add(article_id)
+            hashed = xxh3_64_intdigest(key)
+            self._buffer[hashed].append(article_id)
+            if self._removed:
+                self._removed.discard((hashed, article_id))
+        self._buffered += len(keys)
+        self._mark(article_id, True)
+        if self._buffered >= _BUFFER_PAIRS:
+            self._flush()
 
     def remove(self, article_id: int, keys: Keys) -> None:
         for key in keys:
-            bucket = self._buckets.get(key)
-            if bucket is not None:
-                bucket.discard(article_id)
-                if not bucket:
-                    del self._buckets[key]
-        self._ids.discard(article_id)
+            hashed = xxh3_64_intdigest(key)
+            bucket = self._buffer.get(hashed)
+            while bucket is not None and article_id in bucket:
+                bucket.remove(article_id)
+                self._buffered -= 1
+            # A copy may also sit in a segment.
+            self._removed.add((hashed, article_id))
+        self._mark(article_id, False)
 
     def counts(self, keys: Keys, cap: int | None = None) -> Counter[int]:
+        hashed = sorted({xxh3_64_intdigest(key) for key in keys})
+        query = np.array(hashed, dtype=np.uint64)
         found: Counter[int] = Counter()
-        for key in set(keys):
-            bucket = self._buckets.get(key)
+        per_key: list[list[int]] = [list(self._buffer.get(h, ())) for h in hashed]
+        for segment in self._segments:
+            starts = np.searchsorted(segment.keys, query, side="left")
+            ends = np.searchsorted(segment.keys, query, side="right")
+            for i in np.nonzero(ends > starts)[0]:
+                per_key[i].extend(segment.ids[starts[i] : ends[i]].tolist())
+        for h, ids in zip(hashed, per_key, strict=True):
+            bucket = {i for i in ids if (h, i) not in self._removed} if self._removed else set(ids)
             if bucket and (cap is None or len(bucket) <= cap):
                 found.update(bucket)
         return found
 
     def size(self) -> int:
-        return len(self._ids)
+        return self._size
 
     def clear(self) -> None:
-        self._buckets.clear()
-        self._ids.clear()
+        self.__init__()  # type: ignore[misc]  # resetting every field is what clear means
+
+    def pairs(self) -> int:
+        """How many (bucket, article) pairs are held (for the memory benchmark)."""
+        return self._buffered + sum(len(s) for s in self._segments)
+
+    def nbytes(self) -> int:
+        """Bytes held by the segments' arrays."""
+        return sum(s.keys.nbytes + s.ids.nbytes for s in self._segments) + self._members.nbytes
+
+    def _mark(self, article_id: int, present: bool) -> None:
+        if article_id >= self._members.shape[0]:
+            grown = np.zeros(max(article_id + 1, 2 * self._members.shape[0]), dtype=np.bool_)
+            grown[: self._members.shape[0]] = self._members
+            self._members = grown
+        if bool(self._members[article_id]) != present:
+            self._members[article_id] = present
+            self._size += 1 if present else -1
+
+    def _flush(self) -> None:
+        keys = np.fromiter((k for k, ids in self._buffer.items() for _ in ids), np.uint64, self._buffered)
+        ids = np.fromiter((i for bucket in self._buffer.values() for i in bucket), np.uint32, self._buffered)
+        self._buffer.clear()
+        self._buffered = 0
+        self._segments.append(_Segment(keys, ids))
+        # Merge while the newest segment is at least half the size of the one before it.
+        while len(self._segments) > 1 and 2 * len(self._segments[-1]) >= len(self._segments[-2]):
+            newer, older = self._segments.pop(), self._segments.pop()
+            self._segments.append(self._merge(older, newer))
+
+    def _merge(self, older: _Segment, newer: _Segment) -> _Segment:
+        keys = np.concatenate([older.keys, newer.keys])
+        ids = np.concatenate([older.ids, newer.ids])
+        if self._removed:
+            dead = np.array([k for k, _ in self._removed], dtype=np.uint64)
+            candidates = np.isin(keys, dead)
+            if candidates.any():
+                keep = np.ones(keys.shape[0], dtype=np.bool_)
+                for position in np.nonzero(candidates)[0]:
+                    if (int(keys[position]), int(ids[position])) in self._removed:
+                        keep[position] = False
+                keys, ids = keys[keep], ids[keep]
+        return _Segment(keys, ids)
 
 
 class RedisStorage(IndexStorage):

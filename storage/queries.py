@@ -40,6 +40,18 @@ def texts(session: Session, article_ids: Iterable[int]) -> dict[int, str]:
     return found
 
 
+def content_hashes(session: Session, article_ids: Iterable[int]) -> dict[int, str]:
+    """The content hash of each of these articles that still exists."""
+    ids = sorted(set(article_ids))
+    found: dict[int, str] = {}
+    for start in range(0, len(ids), 500):
+        rows = session.execute(
+            select(Article.id, Article.content_hash).where(Article.id.in_(ids[start : start + 500]))
+        )
+        found.update(rows.all())
+    return found
+
+
 def same_content(session: Session, content_hash: str) -> list[int]:
     """Articles whose text has exactly these normalised words."""
     return list(session.scalars(select(Article.id).where(Article.content_hash == content_hash)))

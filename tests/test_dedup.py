@@ -50,26 +50,35 @@ def _hashes(items: set[str]) -> Hashes:
     return np.unique(np.fromiter((xxhash.xxh32_intdigest(s.encode()) for s in items), np.uint32))
 
 
-def test_shingle_hashes_are_the_sorted_distinct_xxh32_of_the_shingles() -> None:
-    """shingle_hashes gives exactly the xxh32 hashes of the text's shingles, sorted and once each."""
-    text = "one two three four five one two three four five"
-    assert shingle_hashes(text, words=4, chars=3).tolist() == sorted(
-        {xxhash.xxh32_intdigest(s.encode()) for s in shingles(text, words=4, chars=3)}
+def test_shingle_hashes_are_one_distinct_hash_per_distinct_shingle() -> None:
+    """shingle_hashes gives one sorted, distinct 32-bit hash per distinct shingle, the same for texts
+    that differ only in case, spacing and punctuation, and others for other word orders."""
+    text = "one two three four five one two three four five six"
+    hashes = shingle_hashes(text, words=4, chars=3)
+    assert hashes.dtype == np.uint32
+    assert hashes.tolist() == sorted(set(hashes.tolist()))
+    assert len(hashes) == len(shingles(text, words=4, chars=3)) == 6
+    assert np.array_equal(
+        shingle_hashes("ONE two, three  four; FIVE one two three four five six", 4, 3), hashes
     )
+    assert not set(shingle_hashes("two one three four", 4, 3).tolist()) & set(hashes.tolist())
+    assert len(shingle_hashes("东京都发表了", words=4, chars=3)) == 4
 
 
-def test_signature_is_datasketch_minhash_of_the_encoded_shingles() -> None:
-    """Our signature equals the hash values of a datasketch MinHash (affine32, seed 1, xxh32) fed the
-    same shingles one by one, and it survives storage unchanged."""
+def test_signature_is_datasketch_minhash_of_the_shingle_hashes() -> None:
+    """Our numpy signature equals the hash values of a datasketch MinHash (affine32, seed 1) fed the
+    same shingle hashes, one by one and in a batch, and it survives storage unchanged."""
     words = [f"w{i}" for i in range(300)]
-    shingle_set = {" ".join(words[i : i + 4]) for i in range(len(words) - 3)}
-    reference = MinHash(num_perm=128, seed=1, hashfunc=xxhash.xxh32_intdigest, scheme="affine32")
-    for s in sorted(shingle_set):
-        reference.update(s.encode())
+    hashes = shingle_hashes(" ".join(words), 4, 3)
+    reference = MinHash(num_perm=128, seed=1, hashfunc=lambda h: h, scheme="affine32")
+    for h in hashes.tolist():
+        reference.update(h)
 
-    signature = Signer(128).sign(_hashes(shingle_set))
+    signer = Signer(128)
+    signature = signer.sign(hashes)
 
     assert np.array_equal(signature, reference.hashvalues)
+    assert np.array_equal(signature, signer.sign_with_datasketch(hashes))
     assert np.array_equal(from_bytes(to_bytes(signature)), signature)
     assert len(to_bytes(signature)) == 512
 

@@ -1,11 +1,14 @@
-"""Links and clusters in the database: verify candidates into links, re-derive the clusters.
+"""Links and clusters in the database: find candidates, verify them into links, re-derive the
+clusters.
 
-Both run inside the assignment transaction (``storage.queries.lock_assignment``).
+Finding and verifying only read, and run before the assignment lock; storing links and deriving
+clusters run inside the assignment transaction (``storage.queries.lock_assignment``).
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -25,6 +28,86 @@ from storage.models import Article, Cluster, Link, Related
 from workers.runtime import Runtime
 
 
+@dataclass(frozen=True)
+class Draft:
+    """A verified link from the article being stored to ``other``, not yet written. In one language
+    ``shared`` and the sizes count shingles; across languages they are evidence weights in tenths."""
+
+    other: int
+    other_hash: str
+    kind: str
+    shared: int
+    size_mine: int
+    size_other: int
+    score: float | None
+    similarity: float
+
+
+def candidates(
+    session: Session, runtime: Runtime, document: Document, url_key: str, claim_key: str | None
+) -> tuple[set[int], set[int]]:
+    """The stored articles that may tell the document's story, and those of them that a source link
+    ties to it (its claimed source, or pages claiming it)."""
+    found = set(queries.same_content(session, document.content_hash))
+    named = set(queries.source_partners(session, url_key, claim_key))
+    if document.signature is not None:
+        rare = document.evidence.rare(runtime.params.evidence_min_weight)
+        found |= runtime.index.query(document.signature, document.anchors, rare) | named
+    return found, named
+
+
+def verify(
+    session: Session, runtime: Runtime, document: Document, ids: set[int], named: set[int]
+) -> list[Draft]:
+    """The candidates that tell the same story, by the exact rules (``dedup.overlap``,
+    ``dedup.translation``), as drafts of links. Reads only: it runs outside the assignment lock."""
+    params = runtime.params
+    drafts = []
+    for other, theirs in sorted(queries.comparables(session, ids).items()):
+        o = overlap(document.hashes, from_bytes(theirs.shingles or b""))
+        verdict = judge(o, params, identical=theirs.content_hash == document.content_hash)
+        if verdict.kind is not None:
+            drafts.append(
+                Draft(other, theirs.content_hash, verdict.kind, o.shared, o.size_a, o.size_b, None, o.jaccard)
+            )
+        elif _languages_differ(document.language, theirs.language) and theirs.evidence:
+            agreed = agreement(document.evidence, Evidence.from_bytes(theirs.evidence))
+            verdict, carried = judge_translation(agreed.score, agreed.matches, other in named, params)
+            if verdict.kind is not None:
+                # Weights in tenths: the partition reads shared / size as the coverage of each side.
+                drafts.append(
+                    Draft(
+                        other,
+                        theirs.content_hash,
+                        verdict.kind,
+                        round(agreed.common * 10),
+                        round(agreed.total_a * 10),
+                        round(agreed.total_b * 10),
+                        carried,
+                        carried,
+                    )
+                )
+    return drafts
+
+
+def store_links(session: Session, article_id: int, drafts: list[Draft]) -> None:
+    """Write the drafts as links from the stored article (lower id first in each link)."""
+    for d in drafts:
+        a, b = sorted((article_id, d.other))
+        size_a, size_b = (d.size_mine, d.size_other) if a == article_id else (d.size_other, d.size_mine)
+        session.add(
+            Link(
+                article_a=a,
+                article_b=b,
+                kind=d.kind,
+                score=d.score,
+                shared=d.shared,
+                size_a=size_a,
+                size_b=size_b,
+            )
+        )
+
+
 def link(
     session: Session,
     runtime: Runtime,
@@ -33,57 +116,13 @@ def link(
     url_key: str,
     claim_key: str | None,
     earlier_only: bool = False,
-) -> list[tuple[int, float]]:
-    """Store a link from the article to every candidate that tells the same story (with
-    ``earlier_only``, to those with a lower id); returns the linked articles with their similarity
-    (Jaccard, or the evidence score across languages)."""
-    params = runtime.params
-    candidates = set(queries.same_content(session, document.content_hash))
-    named = set(queries.source_partners(session, url_key, claim_key))
-    if document.signature is not None:
-        rare = document.evidence.rare(params.evidence_min_weight)
-        candidates |= runtime.index.query(document.signature, document.anchors, rare) | named
-    candidates = {c for c in candidates if c < article_id or (c > article_id and not earlier_only)}
-    linked = []
-    for other, theirs in sorted(queries.comparables(session, candidates).items()):
-        o = overlap(document.hashes, from_bytes(theirs.shingles or b""))
-        verdict = judge(o, params, identical=theirs.content_hash == document.content_hash)
-        a, b = sorted((article_id, other))
-        if verdict.kind is not None:
-            sizes = (o.size_a, o.size_b) if a == article_id else (o.size_b, o.size_a)
-            session.add(
-                Link(
-                    article_a=a,
-                    article_b=b,
-                    kind=verdict.kind,
-                    shared=o.shared,
-                    size_a=sizes[0],
-                    size_b=sizes[1],
-                )
-            )
-            linked.append((other, o.jaccard))
-        elif _languages_differ(document.language, theirs.language) and theirs.evidence:
-            agreed = agreement(document.evidence, Evidence.from_bytes(theirs.evidence))
-            verdict, carried = judge_translation(agreed.score, agreed.matches, other in named, params)
-            if verdict.kind is not None:
-                # Weights in tenths: the partition reads shared / size as the coverage of each side.
-                sizes = (round(agreed.total_a * 10), round(agreed.total_b * 10))
-                if a != article_id:
-                    sizes = (sizes[1], sizes[0])
-                shared = round(agreed.common * 10)
-                session.add(
-                    Link(
-                        article_a=a,
-                        article_b=b,
-                        kind=verdict.kind,
-                        score=carried,
-                        shared=shared,
-                        size_a=sizes[0],
-                        size_b=sizes[1],
-                    )
-                )
-                linked.append((other, carried))
-    return linked
+) -> list[Draft]:
+    """Find, verify and store in one go (with ``earlier_only``, only to articles with a lower id)."""
+    found, named = candidates(session, runtime, document, url_key, claim_key)
+    found = {c for c in found if c < article_id or (c > article_id and not earlier_only)}
+    drafts = verify(session, runtime, document, found, named)
+    store_links(session, article_id, drafts)
+    return drafts
 
 
 def _languages_differ(a: str | None, b: str | None) -> bool:

@@ -19,7 +19,16 @@ from dedup.document import Document, NoStoryText, prepare
 from dedup.urls import normalize_url
 from storage import queries
 from storage.models import Article
-from workers.clustering import index, link, recluster, store_signals, unindex
+from workers.clustering import (
+    Draft,
+    candidates,
+    index,
+    recluster,
+    store_links,
+    store_signals,
+    unindex,
+    verify,
+)
 from workers.page import Page
 from workers.runtime import Runtime
 
@@ -60,14 +69,44 @@ def process_page(page: Page, runtime: Runtime) -> Outcome:
         )
     except NoStoryText as e:
         return Outcome(page.url, "rejected", reason=f"no story text: {e}")
+    url_key = normalize_url(page.final_url or page.url)
+    claim_key = normalize_url(document.claimed_source_url) if document.claimed_source_url else None
+    # Before the lock: find and verify candidates against what is committed now (reads only).
+    with runtime.sessions() as session:
+        existing = queries.find_article(session, page.url)
+        if existing is not None and existing.content_hash == document.content_hash:
+            return Outcome(page.url, "unchanged", existing.id, existing.cluster_id)
+        seen, named = candidates(session, runtime, document, url_key, claim_key)
+        drafts = verify(session, runtime, document, seen - {existing.id if existing else -1}, named)
     with runtime.sessions.begin() as session:
         queries.lock_assignment(session)
         existing = queries.find_article(session, page.url)
         if existing is not None and existing.content_hash == document.content_hash:
             return Outcome(page.url, "unchanged", existing.id, existing.cluster_id)
-        outcome = _store(session, runtime, page, document, existing, source)
+        drafts = _bring_up_to_date(session, runtime, document, url_key, claim_key, seen, drafts, existing)
+        outcome = _store(session, runtime, page, document, existing, source, drafts)
     log.info("%s %s -> cluster %s", outcome.status, page.url, outcome.cluster_id)
     return outcome
+
+
+def _bring_up_to_date(
+    session: Session,
+    runtime: Runtime,
+    document: Document,
+    url_key: str,
+    claim_key: str | None,
+    seen: set[int],
+    drafts: list[Draft],
+    existing: Article | None,
+) -> list[Draft]:
+    """Under the lock: verify what was stored or changed since the drafts were made, so that two
+    copies processed at the same moment by two workers still link (the later one sees the other)."""
+    now, named = candidates(session, runtime, document, url_key, claim_key)
+    own = {existing.id} if existing is not None else set()
+    hashes = queries.content_hashes(session, {d.other for d in drafts})
+    kept = [d for d in drafts if hashes.get(d.other) == d.other_hash]
+    again = (now - seen) | {d.other for d in drafts if hashes.get(d.other) not in (None, d.other_hash)}
+    return kept + verify(session, runtime, document, again - own, named)
 
 
 def _store(
@@ -77,6 +116,7 @@ def _store(
     document: Document,
     existing: Article | None,
     source: Source | None,
+    drafts: list[Draft],
 ) -> Outcome:
     """Store the article, its links, and the clusters that follow from them."""
     start: set[int] = set()
@@ -90,14 +130,14 @@ def _store(
     store_signals(article, document)
     session.add(article)
     session.flush()
-    linked = link(session, runtime, article.id, document, article.url_key or "", article.claim_key)
+    store_links(session, article.id, drafts)
     session.flush()
     recluster(session, runtime, start | {article.id}, moved=article.id)
     # Before commit, under the assignment lock: a concurrent page cannot miss this one. If the
     # commit fails, the id stays in the index without an article and is skipped as a candidate.
     index(runtime, article)
-    best = max((similarity for _, similarity in linked), default=None)
-    status: Status = "updated" if existing is not None else ("joined" if linked else "new")
+    best = max((d.similarity for d in drafts), default=None)
+    status: Status = "updated" if existing is not None else ("joined" if drafts else "new")
     return Outcome(page.url, status, article.id, article.cluster_id, None if best is None else round(best, 3))
 
 
