@@ -5,8 +5,8 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-# langid reads the first few thousand characters as well as the whole text, much faster.
-_SAMPLE_CHARS = 3000
+# langid reads the first 1,500 characters as well as the whole text, much faster.
+_SAMPLE_CHARS = 1500
 # Below this probability the source's language hint, when there is one, is trusted instead.
 _MIN_CONFIDENCE = 0.9
 

@@ -28,17 +28,35 @@ _UNSPACED = (
 _MULTIPLIER = np.uint32(0x01000193)
 _TOKEN = re.compile(rf"[{_UNSPACED}]|[^\W{_UNSPACED}]+")
 _UNSPACED_CHAR = re.compile(rf"[{_UNSPACED}]")
+_WORD = re.compile(r"\w+")
+_MEMO_LIMIT = 2_000_000
+_memo: dict[str, int] = {}
 
 
 def tokens(text: str) -> list[str]:
     """Case-folded, NFKC-normalised words, and single characters of unspaced scripts."""
-    return _TOKEN.findall(unicodedata.normalize("NFKC", text).casefold())
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    text = text.casefold()
+    # Most texts have no character of an unspaced script: a plain word pattern is faster.
+    pattern = _TOKEN if _UNSPACED_CHAR.search(text) else _WORD
+    return pattern.findall(text)
 
 
 def is_unspaced(toks: list[str]) -> bool:
     """True when most tokens are characters of a script written without spaces."""
-    unspaced = sum(1 for t in toks if len(t) == 1 and _UNSPACED_CHAR.match(t))
-    return unspaced * 2 > len(toks)
+    return len(_UNSPACED_CHAR.findall("".join([t for t in toks if len(t) == 1]))) * 2 > len(toks)
+
+
+def token_hashes(toks: list[str]) -> Hashes:
+    """xxh32 of each token. Hashes are remembered (most words of a text were seen before), up to
+    ``_MEMO_LIMIT`` tokens."""
+    missing = set(toks).difference(_memo)
+    if len(_memo) + len(missing) > _MEMO_LIMIT:
+        _memo.clear()
+        missing = set(toks)
+    _memo.update((t, xxh32_intdigest(t.encode())) for t in missing)
+    return np.fromiter(map(_memo.__getitem__, toks), np.uint32, len(toks))
 
 
 def shingles(text: str, words: int, chars: int) -> set[str]:
@@ -65,13 +83,13 @@ def shingle_hashes(text: str, words: int, chars: int) -> Hashes:
     size = chars if unspaced else words
     if not toks:
         return np.zeros(0, dtype=np.uint32)
-    token_hashes = np.fromiter((xxh32_intdigest(t.encode()) for t in toks), np.uint32, len(toks))
+    hashed = token_hashes(toks)
     if len(toks) < size:
         size = len(toks)
-    combined = token_hashes[: len(toks) - size + 1].copy()
+    combined = hashed[: len(toks) - size + 1].copy()
     for offset in range(1, size):
         combined *= _MULTIPLIER
-        combined += token_hashes[offset : len(toks) - size + 1 + offset]
+        combined += hashed[offset : len(toks) - size + 1 + offset]
     return np.unique(fmix32(combined))
 
 

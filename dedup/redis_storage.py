@@ -1,0 +1,372 @@
+"""Index buckets in Redis, packed: hashes of short fields in Redis's compact listpack encoding.
+
+``RedisStorage`` keeps one Redis set per bucket. A MinHash index of a million articles has 25
+million buckets, nearly all of one article, and a Redis key costs about 100 bytes before it holds
+anything (its dict entry, its name, its object header, the set), so the index costs about 2.8 KB
+an article. ``CompactRedisStorage`` keeps the same buckets in about a fifth of that.
+
+Layout (``P`` is the prefix; the group and field split is explained below)::
+
+    P:<group hex>           hash: field = the rest of the bucket key -> the bucket's ids, 4 bytes
+                            little-endian each, or b"" when the bucket has spilled (next line)
+    P:<group hex>:<field hex>   set of decimal ids: a bucket of more than ``inline_ids`` ids
+    P:m:<id >> 7 hex>       hash: field = id & 127 (decimal) -> b"": the indexed articles
+    P:count                 how many articles are indexed (``size()``)
+    P:layout                the layout the keys were written with; a storage with another refuses
+                            to start rather than miss every bucket the others wrote
+
+Why it is small. A hash of fewer than ``hash-max-listpack-entries`` (128 by default) fields, none
+longer than ``hash-max-listpack-value`` (64) bytes, is one flat allocation in which a field of
+six bytes costs 8 bytes and a 4-byte id 6; the key overhead (about 90 bytes) is shared by all the
+fields of the group. So a singleton bucket costs about 14 bytes plus its share of the group.
+
+Groups. A bucket key's leading ``g`` bits name its group and the key from byte ``g // 8`` on is the
+field (the bits of a byte split between them are in both, so name and field give back the key).
+LSH keys are 2 bytes of band and 8 of xxh64: ``g = 33`` (the band and 17 hash bits) makes
+25 x 2**17 = 3.3 M groups, about 8 fields each at 1 M articles and 76 at 10 M, so the groups stay
+under the 128-entry limit up to about 12 M articles (a Poisson tail past 128 at 13 M; a group
+past the limit is still right, only stored as a real hash table, several times larger). With
+``g = 32`` groups are half as many and the index about 20 % smaller up to 5 M articles, then
+groups convert. Anchor and evidence keys (4 hash bytes) get ``g = 22`` (4 M groups). Pass
+``group_bits`` for other sizes: aim at 10 to 100 keys a group at the largest expected index.
+A group name's width (``ceil(g / 4)`` hex digits) tells its ``g``, so keys of other lengths could
+share a prefix without ever sharing a bucket.
+
+Large buckets. An id is appended to the bucket's value while it holds fewer than ``inline_ids``
+(16: 64 bytes, the listpack value limit); the next one moves the bucket to a set of its own and
+leaves b"" in the group as a marker, so the group stays compact and queries know where to look
+with the one lookup they make anyway. A set of up to 512 ids is an intset (4 bytes an id); larger
+sets are hash tables, which only the few very common keys reach. A spilled bucket that shrinks to
+half of ``inline_ids`` moves back.
+
+Atomicity and round trips. Adding, removing and counting are Lua scripts (registered once, run by
+EVALSHA), one per article or query, so concurrent writers never lose an id and a query is one
+round trip. A script reads a spilled bucket's set under a name derived from its declared group key;
+that is fine on a standalone Redis (what the project uses), and on a cluster every key of a prefix
+with a hash tag (``{lsh}``) is in one slot. ``add_many`` sends many articles' scripts in one
+pipeline. Removing an id scans only its buckets' values (at most 64 bytes) or set.
+
+Ids are ints from 0 to 2**32 - 1. ``clear()`` unlinks every key that starts with ``P:``, in
+batches, so prefixes must not nest (``lsh`` and ``lsh:x``).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import redis
+from redis.commands.core import Script
+
+from dedup.index_storage import IndexStorage, Keys
+
+# The largest id: ids are stored as 4 bytes.
+MAX_ID = 2**32 - 1
+# LSH keys (2 bytes of band, 8 of xxh64) and other keys (4 hash bytes): see the module docstring.
+LSH_KEY_BYTES = 10
+LSH_GROUP_BITS = 33
+SHORT_GROUP_BITS = 22
+# Articles of one ``P:m:`` hash: at most 128 fields keeps it a listpack.
+MEMBER_BITS = 7
+LAYOUT_VERSION = 1
+# A cap no bucket reaches (ids are 32-bit), sent when counts() has none.
+_NO_CAP = 2**33
+_SCAN_BATCH = 2000
+
+# Shared by the scripts: the set of a spilled bucket, where an id sits in a packed value, and the
+# fields, sent as one argument of length-prefixed strings (one argument rather than 25 halves the
+# client's work per article).
+_LUA_HELPERS = """
+local function spill_name(group, field)
+  local hex = string.gsub(field, '.', function(c) return string.format('%02x', string.byte(c)) end)
+  return group .. ':' .. hex
+end
+local function find_id(value, id)
+  local at = 1
+  while true do
+    local p = string.find(value, id, at, true)
+    if not p then return nil end
+    if p % 4 == 1 then return p end
+    at = p + 1
+  end
+end
+local function split_fields(blob)
+  local fields, pos = {}, 1
+  while pos <= #blob do
+    local n = string.byte(blob, pos)
+    fields[#fields + 1] = string.sub(blob, pos + 1, pos + n)
+    pos = pos + 1 + n
+  end
+  return fields
+end
+"""
+
+# KEYS: count, layout, member hash, then the bucket groups.
+# ARGV: packed id, decimal id, member field, inline ids, layout, the bucket fields (blob).
+_ADD = (
+    _LUA_HELPERS
+    + """
+local id, dec = ARGV[1], ARGV[2]
+local limit = 4 * tonumber(ARGV[4])
+local fields = split_fields(ARGV[6])
+redis.call('SET', KEYS[2], ARGV[5], 'NX')
+if redis.call('HSETNX', KEYS[3], ARGV[3], '') == 1 then redis.call('INCR', KEYS[1]) end
+for i = 4, #KEYS do
+  local group, field = KEYS[i], fields[i - 3]
+  if redis.call('HSETNX', group, field, id) == 0 then
+    local value = redis.call('HGET', group, field)
+    if value == '' then
+      redis.call('SADD', spill_name(group, field), dec)
+    elseif not find_id(value, id) then
+      if #value < limit then
+        redis.call('HSET', group, field, value .. id)
+      else
+        local ids = {dec}
+        for j = 1, #value, 4 do ids[#ids + 1] = string.format('%d', (struct.unpack('<I4', value, j))) end
+        redis.call('SADD', spill_name(group, field), unpack(ids))
+        redis.call('HSET', group, field, '')
+      end
+    end
+  end
+end
+return 0
+"""
+)
+
+# KEYS: count, member hash, then the bucket groups.
+# ARGV: packed id, decimal id, member field, inline ids, the bucket fields (blob).
+_REMOVE = (
+    _LUA_HELPERS
+    + """
+local id, dec = ARGV[1], ARGV[2]
+local refill = math.floor(tonumber(ARGV[4]) / 2)
+local fields = split_fields(ARGV[5])
+if redis.call('HDEL', KEYS[2], ARGV[3]) == 1 then redis.call('DECR', KEYS[1]) end
+for i = 3, #KEYS do
+  local group, field = KEYS[i], fields[i - 2]
+  local value = redis.call('HGET', group, field)
+  if value == '' then
+    local set = spill_name(group, field)
+    if redis.call('SREM', set, dec) == 1 then
+      local n = redis.call('SCARD', set)
+      if n == 0 then
+        redis.call('HDEL', group, field)
+      elseif n <= refill then
+        local packed = {}
+        for _, m in ipairs(redis.call('SMEMBERS', set)) do
+          packed[#packed + 1] = struct.pack('<I4', tonumber(m))
+        end
+        redis.call('HSET', group, field, table.concat(packed))
+        redis.call('DEL', set)
+      end
+    end
+  elseif value then
+    local p = find_id(value, id)
+    if p then
+      if #value == 4 then
+        redis.call('HDEL', group, field)
+      else
+        redis.call('HSET', group, field, string.sub(value, 1, p - 1) .. string.sub(value, p + 4))
+      end
+    end
+  end
+end
+return 0
+"""
+)
+
+# KEYS: the bucket groups. ARGV: cap, the bucket fields (blob).
+# Returns the packed ids of every small enough inline bucket, concatenated, then one array of
+# decimal ids per small enough spilled bucket.
+_COUNTS = (
+    _LUA_HELPERS
+    + """
+local cap = tonumber(ARGV[1])
+local fields = split_fields(ARGV[2])
+local inline = {}
+local out = {''}
+for i = 1, #KEYS do
+  local value = redis.call('HGET', KEYS[i], fields[i])
+  if value == '' then
+    local set = spill_name(KEYS[i], fields[i])
+    if redis.call('SCARD', set) <= cap then out[#out + 1] = redis.call('SMEMBERS', set) end
+  elseif value and #value <= 4 * cap then
+    inline[#inline + 1] = value
+  end
+end
+out[1] = table.concat(inline)
+return out
+"""
+)
+
+
+class LayoutError(RuntimeError):
+    """The prefix holds an index written with another layout (group bits, inline ids)."""
+
+
+class CompactRedisStorage(IndexStorage):
+    """Buckets packed into Redis hashes of listpack encoding (see the module docstring)."""
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        prefix: str,
+        *,
+        group_bits: int | None = None,
+        inline_ids: int = 16,
+        batch: int = 1000,
+    ) -> None:
+        if client.get_connection_kwargs().get("decode_responses"):
+            raise ValueError("CompactRedisStorage needs a client that returns bytes (decode_responses=False)")
+        if group_bits is not None and group_bits < 1:
+            raise ValueError(f"group_bits must be positive, not {group_bits}")
+        if not 1 <= inline_ids <= 64:
+            raise ValueError(f"inline_ids must be between 1 and 64, not {inline_ids}")
+        self.client = client
+        self.prefix = prefix
+        self.group_bits = group_bits
+        self.inline_ids = inline_ids
+        self.batch = batch
+        self._count = f"{prefix}:count"
+        self._layout = f"{prefix}:layout"
+        self.layout = (
+            f"compact v{LAYOUT_VERSION} group_bits={'auto' if group_bits is None else group_bits} "
+            f"inline_ids={inline_ids}"
+        )
+        self._splits: dict[int, tuple[int, int, int, int, bytes]] = {}
+        self._add_script: Script = client.register_script(_ADD)
+        self._remove_script: Script = client.register_script(_REMOVE)
+        self._counts_script: Script = client.register_script(_COUNTS)
+        self._check_layout()
+
+    # -- the interface ---------------------------------------------------------------------------
+
+    def add(self, article_id: int, keys: Keys) -> None:
+        self._add_script(*self._add_call(article_id, keys))
+
+    def add_many(self, items: Iterable[tuple[int, Keys]]) -> None:
+        """Add many articles, ``batch`` scripts to a pipeline: for rebuilds and bulk loads."""
+        pipe = self.client.pipeline(transaction=False)
+        pending = 0
+        for article_id, keys in items:
+            self._add_script(*self._add_call(article_id, keys), client=pipe)
+            pending += 1
+            if pending >= self.batch:
+                pipe.execute()
+                pending = 0
+        if pending:
+            pipe.execute()
+
+    def remove(self, article_id: int, keys: Keys) -> None:
+        member_group, member_field = self._member(article_id)
+        groups, fields = self._locate(keys)
+        self._remove_script(
+            [self._count, member_group, *groups],
+            [article_id.to_bytes(4, "little"), str(article_id), member_field, self.inline_ids, fields],
+        )
+
+    def counts(self, keys: Keys, cap: int | None = None) -> Counter[int]:
+        found: Counter[int] = Counter()
+        if not keys or (cap is not None and cap < 1):
+            return found
+        groups, fields = self._locate(keys)
+        reply: list[Any] = self._counts_script(groups, [_NO_CAP if cap is None else cap, fields])
+        packed: bytes = reply[0]
+        if packed:
+            found.update(np.frombuffer(packed, dtype="<u4").tolist())
+        for members in reply[1:]:
+            found.update(int(m) for m in members)
+        return found
+
+    def size(self) -> int:
+        count: bytes | None = self.client.get(self._count)  # type: ignore[assignment]  # sync client
+        return int(count) if count else 0
+
+    def clear(self) -> None:
+        batch: list[bytes] = []
+        for key in self.client.scan_iter(match=_escape_glob(self.prefix) + ":*", count=_SCAN_BATCH):
+            batch.append(key)
+            if len(batch) >= _SCAN_BATCH:
+                self.client.unlink(*batch)
+                batch.clear()
+        if batch:
+            self.client.unlink(*batch)
+
+    # -- where a bucket lives --------------------------------------------------------------------
+
+    def bits_for(self, key_length: int) -> int:
+        """The group bits of keys of this many bytes."""
+        if self.group_bits is not None:
+            return min(self.group_bits, 8 * key_length)
+        if key_length == LSH_KEY_BYTES:
+            return LSH_GROUP_BITS
+        return min(SHORT_GROUP_BITS, 8 * key_length)
+
+    def _split(self, key_length: int) -> tuple[int, int, int, int, bytes]:
+        """For keys of this length: the bytes read for the group, the right shift, the hex width of
+        the group, the first byte of the field, and the field's length as a byte."""
+        split = self._splits.get(key_length)
+        if split is None:
+            bits = self.bits_for(key_length)
+            read, cut = (bits + 7) // 8, bits // 8
+            if key_length - cut > 255:
+                raise ValueError(f"a key of {key_length} bytes is too long for CompactRedisStorage")
+            split = (read, 8 * read - bits, (bits + 3) // 4, cut, bytes((key_length - cut,)))
+            self._splits[key_length] = split
+        return split
+
+    def locate(self, key: bytes) -> tuple[str, bytes]:
+        """The group hash and the field of a bucket key."""
+        read, shift, width, cut, _ = self._split(len(key))
+        return f"{self.prefix}:{int.from_bytes(key[:read], 'big') >> shift:0{width}x}", key[cut:]
+
+    def _locate(self, keys: Keys) -> tuple[list[str], bytes]:
+        """The group hashes of the distinct keys, and their fields as one argument: each field
+        after its length (a byte)."""
+        prefix = self.prefix
+        groups: list[str] = []
+        fields: list[bytes] = []
+        for key in dict.fromkeys(keys):
+            read, shift, width, cut, length = self._split(len(key))
+            groups.append(f"{prefix}:{int.from_bytes(key[:read], 'big') >> shift:0{width}x}")
+            fields.append(length)
+            fields.append(key[cut:])
+        return groups, b"".join(fields)
+
+    def _member(self, article_id: int) -> tuple[str, str]:
+        if not 0 <= article_id <= MAX_ID:
+            raise ValueError(f"article id {article_id} does not fit in 32 bits")
+        return f"{self.prefix}:m:{article_id >> MEMBER_BITS:x}", str(article_id & ((1 << MEMBER_BITS) - 1))
+
+    def _add_call(self, article_id: int, keys: Keys) -> tuple[list[str], list[bytes | str | int]]:
+        member_group, member_field = self._member(article_id)
+        groups, fields = self._locate(keys)
+        return (
+            [self._count, self._layout, member_group, *groups],
+            [
+                article_id.to_bytes(4, "little"),
+                str(article_id),
+                member_field,
+                self.inline_ids,
+                self.layout,
+                fields,
+            ],
+        )
+
+    def _check_layout(self) -> None:
+        pipe = self.client.pipeline(transaction=False)
+        pipe.set(self._layout, self.layout, nx=True)
+        pipe.get(self._layout)
+        _, current = pipe.execute()
+        if current is not None and current != self.layout.encode():
+            raise LayoutError(
+                f"{self.prefix!r} holds an index of layout {current.decode()!r}, this storage writes "
+                f"{self.layout!r}: clear it (rebuild the index) or use the same settings"
+            )
+
+
+def _escape_glob(text: str) -> str:
+    """The text as a literal in a Redis glob pattern."""
+    return "".join("\\" + c if c in "\\*?[]" else c for c in text)
