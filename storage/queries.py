@@ -52,17 +52,22 @@ def content_hashes(session: Session, article_ids: Iterable[int]) -> dict[int, st
     return found
 
 
-def same_content(session: Session, content_hash: str) -> list[int]:
-    """Articles whose text has exactly these normalised words."""
-    return list(session.scalars(select(Article.id).where(Article.content_hash == content_hash)))
-
-
-def source_partners(session: Session, url_key: str, claim_key: str | None) -> list[int]:
-    """Articles that this page's source link names, and articles whose source link names this page."""
-    condition = Article.claim_key == url_key
+def direct_candidates(
+    session: Session, content_hash: str, url_key: str, claim_key: str | None
+) -> tuple[set[int], set[int]]:
+    """Articles with exactly these words, and articles tied to this page by a source link (the one it
+    names, and those naming it): all of them, and the source-linked ones."""
+    named = Article.claim_key == url_key
     if claim_key:
-        condition = or_(condition, Article.url_key == claim_key)
-    return list(session.scalars(select(Article.id).where(condition)))
+        named = or_(named, Article.url_key == claim_key)
+    rows = session.execute(select(Article.id, named).where(or_(Article.content_hash == content_hash, named)))
+    found: set[int] = set()
+    linked: set[int] = set()
+    for article_id, is_named in rows:
+        found.add(article_id)
+        if is_named:
+            linked.add(article_id)
+    return found, linked
 
 
 @dataclass(frozen=True)

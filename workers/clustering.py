@@ -48,8 +48,7 @@ def candidates(
 ) -> tuple[set[int], set[int]]:
     """The stored articles that may tell the document's story, and those of them that a source link
     ties to it (its claimed source, or pages claiming it)."""
-    found = set(queries.same_content(session, document.content_hash))
-    named = set(queries.source_partners(session, url_key, claim_key))
+    found, named = queries.direct_candidates(session, document.content_hash, url_key, claim_key)
     if document.signature is not None:
         rare = document.evidence.rare(runtime.params.evidence_min_weight)
         found |= runtime.index.query(document.signature, document.anchors, rare) | named

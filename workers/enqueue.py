@@ -22,8 +22,11 @@ class Sender:
         self.connection: Connection = app.connection_for_write(broker_url)
         self.producer: Producer = self.connection.Producer()
 
-    def send(self, task: Task[Any, Any], *args: Any) -> None:
-        task.apply_async(args=args, producer=self.producer)
+    def send(self, task: Task[Any, Any], *args: Any, queue: str | None = None) -> None:
+        if queue is None:
+            task.apply_async(args=args, producer=self.producer)
+        else:
+            task.apply_async(args=args, producer=self.producer, queue=queue)
 
     def close(self) -> None:
         self.producer.close()

@@ -18,7 +18,7 @@ from config import Source
 from dedup.document import Document, NoStoryText, prepare
 from dedup.urls import normalize_url
 from storage import queries
-from storage.models import Article
+from storage.models import Article, Cluster
 from workers.clustering import (
     Draft,
     candidates,
@@ -130,9 +130,16 @@ def _store(
     store_signals(article, document)
     session.add(article)
     session.flush()
-    store_links(session, article.id, drafts)
-    session.flush()
-    recluster(session, runtime, start | {article.id}, moved=article.id)
+    if drafts or existing is not None:
+        store_links(session, article.id, drafts)
+        session.flush()
+        recluster(session, runtime, start | {article.id}, moved=article.id)
+    else:
+        # A new article without links is a story of its own: no other cluster changes.
+        cluster = Cluster(size=1, canonical_article_id=article.id)
+        session.add(cluster)
+        session.flush()
+        article.cluster_id = cluster.id
     # Before commit, under the assignment lock: a concurrent page cannot miss this one. If the
     # commit fails, the id stays in the index without an article and is skipped as a candidate.
     index(runtime, article)
