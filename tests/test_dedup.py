@@ -219,3 +219,63 @@ def test_url_normalisation_ignores_scheme_www_tracking_and_trailing_slash() -> N
     assert normalize_url("http://site.example/a?id=2&utm_medium=y") == "site.example/a?id=2"
     assert normalize_url("http://site.example:8080/a") == "site.example:8080/a"
     assert normalize_url("http://site.example/b") != normalize_url("http://site.example/a")
+
+
+class _ModelStorage:
+    """The obvious bucket storage (a set per key), as the reference for the compact one."""
+
+    def __init__(self) -> None:
+        self.buckets: dict[bytes, set[int]] = {}
+        self.ids: set[int] = set()
+
+    def add(self, article_id: int, keys: list[bytes]) -> None:
+        for key in keys:
+            self.buckets.setdefault(key, set()).add(article_id)
+        self.ids.add(article_id)
+
+    def remove(self, article_id: int, keys: list[bytes]) -> None:
+        for key in keys:
+            self.buckets.get(key, set()).discard(article_id)
+        self.ids.discard(article_id)
+
+    def counts(self, keys: list[bytes], cap: int | None) -> dict[int, int]:
+        found: dict[int, int] = {}
+        for key in set(keys):
+            bucket = self.buckets.get(key, set())
+            if bucket and (cap is None or len(bucket) <= cap):
+                for article_id in bucket:
+                    found[article_id] = found.get(article_id, 0) + 1
+        return found
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_compact_memory_storage_answers_like_a_set_per_bucket(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Random adds, re-adds after removal, removals and capped or uncapped counts give exactly what a
+    set per bucket gives, across buffer flushes and segment merges (a tiny buffer forces many)."""
+    monkeypatch.setattr("dedup.index_storage._BUFFER_PAIRS", 16)
+    rng = random.Random(seed)
+    model, storage = _ModelStorage(), MemoryStorage()
+    live: dict[int, list[bytes]] = {}
+    for _ in range(300):
+        step = rng.random()
+        if step < 0.6:
+            article_id = rng.randrange(60)
+            keys = [bytes([rng.randrange(40)]) for _ in range(rng.randrange(1, 6))]
+            if article_id in live:
+                model.remove(article_id, live[article_id])
+                storage.remove(article_id, live[article_id])
+            live[article_id] = keys
+            model.add(article_id, keys)
+            storage.add(article_id, keys)
+        elif step < 0.75 and live:
+            article_id = rng.choice(sorted(live))
+            keys = live.pop(article_id)
+            model.remove(article_id, keys)
+            storage.remove(article_id, keys)
+        else:
+            keys = [bytes([rng.randrange(40)]) for _ in range(5)]
+            cap = rng.choice([None, 2, 5])
+            assert dict(storage.counts(keys, cap=cap)) == model.counts(keys, cap)
+        assert storage.size() == len(model.ids)
