@@ -1,4 +1,5 @@
-"""Where index buckets live: an abstract storage, an in-memory one, a Redis one, one factory.
+"""Where index buckets live: an abstract storage, an in-memory one (here), a Redis one
+(``dedup.redis_storage``), one factory.
 
 A bucket is named by a key of bytes (a band of a MinHash signature, an anchor) and holds the ids of
 the articles that have that key. Both indexes, MinHash LSH and anchors, keep their buckets here.
@@ -166,70 +167,12 @@ class MemoryStorage(IndexStorage):
         return _Segment(keys, ids)
 
 
-class RedisStorage(IndexStorage):
-    """Buckets as Redis sets, shared by every worker: ``<prefix>:<key hex>``."""
-
-    def __init__(self, client: redis.Redis, prefix: str) -> None:
-        self.client = client
-        self.prefix = prefix
-        self._members = f"{prefix}:members"
-
-    def _bucket(self, key: bytes) -> str:
-        return f"{self.prefix}:{key.hex()}"
-
-    def add(self, article_id: int, keys: Keys) -> None:
-        pipe = self.client.pipeline(transaction=False)
-        for key in keys:
-            pipe.sadd(self._bucket(key), article_id)
-        pipe.sadd(self._members, article_id)
-        pipe.execute()
-
-    def remove(self, article_id: int, keys: Keys) -> None:
-        pipe = self.client.pipeline(transaction=False)
-        for key in keys:
-            pipe.srem(self._bucket(key), article_id)
-        pipe.srem(self._members, article_id)
-        pipe.execute()
-
-    def counts(self, keys: Keys, cap: int | None = None) -> Counter[int]:
-        unique = sorted(set(keys))
-        pipe = self.client.pipeline(transaction=False)
-        for key in unique:
-            if cap is None:
-                pipe.smembers(self._bucket(key))
-            else:
-                # A capped bucket is only read when it is small enough: SCARD first, in the same trip.
-                pipe.scard(self._bucket(key))
-        replies = pipe.execute()
-        if cap is not None:
-            small = [key for key, n in zip(unique, replies, strict=True) if 0 < n <= cap]
-            pipe = self.client.pipeline(transaction=False)
-            for key in small:
-                pipe.smembers(self._bucket(key))
-            replies = pipe.execute()
-        found: Counter[int] = Counter()
-        for members in replies:
-            found.update(int(m) for m in members)
-        return found
-
-    def size(self) -> int:
-        return int(self.client.scard(self._members))
-
-    def clear(self) -> None:
-        batch: list[bytes] = []
-        for key in self.client.scan_iter(match=f"{self.prefix}:*", count=1000):
-            batch.append(key)
-            if len(batch) >= 1000:
-                self.client.unlink(*batch)
-                batch.clear()
-        if batch:
-            self.client.unlink(*batch)
-
-
 def make_storage(redis_url: str | None, prefix: str) -> IndexStorage:
     """Redis storage for a Redis URL, memory storage for None; anything else is an error."""
     if redis_url is None:
         return MemoryStorage()
     if not redis_url.startswith(("redis://", "rediss://", "unix://")):
         raise ValueError(f"unknown index storage URL {redis_url!r}: expected redis://, rediss:// or unix://")
-    return RedisStorage(redis.Redis.from_url(redis_url), prefix=prefix)
+    from dedup.redis_storage import CompactRedisStorage  # it builds on this module
+
+    return CompactRedisStorage(redis.Redis.from_url(redis_url), prefix=prefix)

@@ -13,8 +13,9 @@ from datasketch import MinHash, MinHashLSH
 
 from dedup.anchors import AnchorIndex, anchors
 from dedup.canonical import Member, choose_canonical
-from dedup.index_storage import MemoryStorage, RedisStorage, make_storage
+from dedup.index_storage import MemoryStorage, make_storage
 from dedup.lsh import LSHIndex, banding
+from dedup.redis_storage import CompactRedisStorage
 from dedup.shingles import Hashes, shingle_hashes, shingles, tokens
 from dedup.signature import Signer, estimated_jaccard, from_bytes, to_bytes
 from dedup.urls import normalize_url
@@ -132,7 +133,7 @@ def test_redis_storage_gives_the_memory_storage_answers(redis_url: str) -> None:
     signatures = [signer.sign(_hashes(s)) for s in _random_sets(40, seed=3)]
     memory = LSHIndex(MemoryStorage(), threshold=0.5, num_perm=128)
     shared = LSHIndex(make_storage(redis_url, prefix="test:lsh"), threshold=0.5, num_perm=128)
-    assert isinstance(shared.storage, RedisStorage)
+    assert isinstance(shared.storage, CompactRedisStorage)
     for key, signature in enumerate(signatures):
         memory.insert(key, signature)
         shared.insert(key, signature)

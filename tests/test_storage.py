@@ -15,6 +15,7 @@ from sqlalchemy import inspect, select, text
 from config import load_settings
 from dedup.anchors import anchors
 from dedup.document import content_hash
+from dedup.index_storage import make_storage
 from dedup.shingles import shingle_hashes, shingles
 from dedup.signature import Signer, to_bytes
 from newsdedup.report import iter_cluster_views
@@ -452,11 +453,7 @@ def test_redis_index_gives_the_same_clusters_as_the_memory_index(
         ("http://newsflash-hub.example/news/orchard", 2),
         ("http://nachrichten-blitz.example/solarpark", 1),
     ]
-    client = redis.Redis.from_url(redis_url)
-    try:
-        assert client.scard(f"{INDEX_PREFIX}:members") == 6
-    finally:
-        client.close()
+    assert make_storage(redis_url, INDEX_PREFIX).size() == 6
 
 
 def test_a_flushed_redis_index_is_rebuilt_from_the_database(
@@ -484,7 +481,7 @@ def test_a_flushed_redis_index_is_rebuilt_from_the_database(
             b"anchor_modulus": b"8",
             b"evidence_min_weight": b"1.0",
         }
-        assert client.scard(f"{INDEX_PREFIX}:members") == 2
+        assert make_storage(redis_url, INDEX_PREFIX).size() == 2
     finally:
         client.close()
     copy = process_page(page("http://newsflash-hub.example/news/bridge", bridge), restarted)

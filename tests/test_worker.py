@@ -21,11 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
 
+from dedup.index_storage import make_storage
 from newsdedup.demo.server import SITES, SiteServer
+from workers.runtime import INDEX_PREFIX
 
 pytestmark = pytest.mark.slow
 
@@ -219,11 +220,7 @@ def test_worker_stores_the_same_clusters_as_the_embedded_mode(
     assert sorted(m["url"] for c in from_worker for m in c["members"]) == sorted(ARTICLES)
     assert clusters_by_members(from_worker) == clusters_by_members(from_embedded)
     # The shared index in Redis holds every stored article.
-    client = redis.Redis.from_url(redis_url)
-    try:
-        assert client.scard("newsdedup:lsh:members") == 15
-    finally:
-        client.close()
+    assert make_storage(redis_url, INDEX_PREFIX).size() == 15
 
 
 def test_enqueuing_the_same_crawl_twice_changes_nothing(worker: Worker, tmp_path: Path) -> None:
