@@ -57,12 +57,15 @@ def candidates(
 
 def verify(
     session: Session, runtime: Runtime, document: Document, ids: set[int], named: set[int]
-) -> list[Draft]:
+) -> tuple[list[Draft], dict[int, str]]:
     """The candidates that tell the same story, by the exact rules (``dedup.overlap``,
-    ``dedup.translation``), as drafts of links. Reads only: it runs outside the assignment lock."""
+    ``dedup.translation``), as drafts of links; and the content hash of every candidate examined
+    (an id in the index whose row is not committed yet is not examined). Reads only: it runs
+    outside the assignment lock."""
     params = runtime.params
     drafts = []
-    for other, theirs in sorted(queries.comparables(session, ids).items()):
+    found = queries.comparables(session, ids)
+    for other, theirs in sorted(found.items()):
         o = overlap(document.hashes, from_bytes(theirs.shingles or b""))
         verdict = judge(o, params, identical=theirs.content_hash == document.content_hash)
         if verdict.kind is not None:
@@ -86,7 +89,7 @@ def verify(
                         carried,
                     )
                 )
-    return drafts
+    return drafts, {other: theirs.content_hash for other, theirs in found.items()}
 
 
 def store_links(session: Session, article_id: int, drafts: list[Draft]) -> None:
@@ -119,7 +122,7 @@ def link(
     """Find, verify and store in one go (with ``earlier_only``, only to articles with a lower id)."""
     found, named = candidates(session, runtime, document, url_key, claim_key)
     found = {c for c in found if c < article_id or (c > article_id and not earlier_only)}
-    drafts = verify(session, runtime, document, found, named)
+    drafts, _ = verify(session, runtime, document, found, named)
     store_links(session, article_id, drafts)
     return drafts
 

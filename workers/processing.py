@@ -76,14 +76,16 @@ def process_page(page: Page, runtime: Runtime) -> Outcome:
         existing = queries.find_article(session, page.url)
         if existing is not None and existing.content_hash == document.content_hash:
             return Outcome(page.url, "unchanged", existing.id, existing.cluster_id)
-        seen, named = candidates(session, runtime, document, url_key, claim_key)
-        drafts = verify(session, runtime, document, seen - {existing.id if existing else -1}, named)
+        found, named = candidates(session, runtime, document, url_key, claim_key)
+        drafts, examined = verify(
+            session, runtime, document, found - {existing.id if existing else -1}, named
+        )
     with runtime.sessions.begin() as session:
         queries.lock_assignment(session)
         existing = queries.find_article(session, page.url)
         if existing is not None and existing.content_hash == document.content_hash:
             return Outcome(page.url, "unchanged", existing.id, existing.cluster_id)
-        drafts = _bring_up_to_date(session, runtime, document, url_key, claim_key, seen, drafts, existing)
+        drafts = _bring_up_to_date(session, runtime, document, url_key, claim_key, examined, drafts, existing)
         outcome = _store(session, runtime, page, document, existing, source, drafts)
     log.info("%s %s -> cluster %s", outcome.status, page.url, outcome.cluster_id)
     return outcome
@@ -95,18 +97,20 @@ def _bring_up_to_date(
     document: Document,
     url_key: str,
     claim_key: str | None,
-    seen: set[int],
+    examined: dict[int, str],
     drafts: list[Draft],
     existing: Article | None,
 ) -> list[Draft]:
-    """Under the lock: verify what was stored or changed since the drafts were made, so that two
-    copies processed at the same moment by two workers still link (the later one sees the other)."""
+    """Under the lock: verify again whatever was stored or changed since the drafts were made (an
+    article that was only in the index then, its transaction still open, counts as new), so that two
+    copies processed at the same moment by two workers still link: the later one sees the other."""
     now, named = candidates(session, runtime, document, url_key, claim_key)
-    own = {existing.id} if existing is not None else set()
-    hashes = queries.content_hashes(session, {d.other for d in drafts})
-    kept = [d for d in drafts if hashes.get(d.other) == d.other_hash]
-    again = (now - seen) | {d.other for d in drafts if hashes.get(d.other) not in (None, d.other_hash)}
-    return kept + verify(session, runtime, document, again - own, named)
+    now -= {existing.id} if existing is not None else set()
+    current = queries.content_hashes(session, now | set(examined))
+    unchanged = {i for i, h in examined.items() if current.get(i) == h}
+    kept = [d for d in drafts if d.other in unchanged]
+    again, _ = verify(session, runtime, document, now - unchanged, named)
+    return kept + again
 
 
 def _store(
