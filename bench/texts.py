@@ -31,7 +31,7 @@ def word_windows(texts: list[str], words: int, count: int) -> list[str]:
     pool = " ".join(texts).split()
     if not pool:
         raise ValueError("no words to cut texts from")
-    out = []
+    out: list[str] = []
     start = 0
     while len(out) < count:
         window = [pool[(start + i) % len(pool)] for i in range(words)]

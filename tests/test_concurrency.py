@@ -10,7 +10,9 @@ import pytest
 
 from config import load_settings
 from newsdedup.report import iter_cluster_views
+from storage.models import Article
 from tests.stories import repost_html, story
+from workers import clustering, processing
 from workers.page import Page
 from workers.processing import process_page
 from workers.runtime import Runtime
@@ -96,17 +98,15 @@ def test_a_copy_stored_while_another_is_being_verified_is_not_missed(
     """The race that the assignment lock closes, forced: worker B has put its page into the shared
     index but not committed it when worker A looks for candidates, finds B's id, and cannot read it
     yet; B commits while A waits for the lock. Under the lock A verifies B after all: one cluster."""
-    import workers.processing as processing
-
     monkeypatch.setenv("NEWSDEDUP_DATABASE_URL", postgres_url)
     monkeypatch.setenv("NEWSDEDUP_REDIS_URL", redis_url)
     a_runtime, b_runtime = (Runtime.from_settings(load_settings()) for _ in range(2))
     len(a_runtime.index)
     b_indexed, a_verified = threading.Event(), threading.Event()
-    real_index, real_verify = processing.index, processing.verify
+    real_index, real_verify = clustering.index, clustering.verify
 
-    def index(runtime: Runtime, article: object) -> None:
-        real_index(runtime, article)  # type: ignore[arg-type]  # an Article
+    def index(runtime: Runtime, article: Article) -> None:
+        real_index(runtime, article)
         if threading.current_thread().name == "B":
             b_indexed.set()
             assert a_verified.wait(30)  # B commits only after A has looked, unlocked
@@ -145,6 +145,7 @@ def test_a_copy_stored_while_another_is_being_verified_is_not_missed(
     a.join(60)
     b.join(60)
 
+    assert set(outcomes) == {"A", "B"}  # neither thread failed or hung
     assert partition(a_runtime) == {frozenset({"http://a.example/1", "http://b.example/1"})}
     a_runtime.close()
     b_runtime.close()

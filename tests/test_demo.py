@@ -267,9 +267,9 @@ def test_demo_prints_every_cluster(demo: DemoRun) -> None:
     assert set(printed) == {c["cluster_id"] for c in demo.clusters}
     for cluster in demo.clusters:
         members = cluster["members"]
-        heading, rows = printed[cluster["cluster_id"]]
+        title_line, rows = printed[cluster["cluster_id"]]
         count = f"{len(members)} article{'s' if len(members) != 1 else ''}"
-        assert heading == f"{count} · {members[0]['title']}"
+        assert title_line == f"{count} · {members[0]['title']}"
         spliced = any(m["related_clusters"] for m in members)
         assert rows == [
             [

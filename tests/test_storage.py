@@ -45,10 +45,11 @@ def clusters_of(rt: Runtime) -> dict[int | None, tuple[int, int | None]]:
         return {i: (size, canonical) for i, size, canonical in rows}
 
 
-def membership(rt: Runtime) -> dict[str, int]:
+def membership(rt: Runtime) -> dict[str, int | None]:
     """Every stored article: url -> cluster id."""
     with rt.sessions() as session:
-        return dict(session.execute(select(Article.url, Article.cluster_id)).all())
+        rows = session.execute(select(Article.url, Article.cluster_id)).all()
+    return {row.url: row.cluster_id for row in rows}
 
 
 def canonical_url(rt: Runtime, cluster_id: int | None) -> str:
