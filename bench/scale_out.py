@@ -28,6 +28,7 @@ from workers.tasks import process_page
 
 CELERY = [sys.executable, "-m", "celery", "-A", "workers.app", "worker"]
 WARM_UP = "Warm-up page. " * 40
+WARM_UP_URL = "http://warm-up.example/"
 DEADLINE = 1800
 
 
@@ -82,9 +83,7 @@ def run(workers: int, pages: list[tuple[str, str]]) -> tuple[float, set[frozense
         try:
             with Sender(redis_url) as sender:
                 for i in range(workers):
-                    sender.send(
-                        process_page, {"url": f"http://warm-up.example/{i}", "text": WARM_UP + str(i)}
-                    )
+                    sender.send(process_page, {"url": f"{WARM_UP_URL}{i}", "text": WARM_UP + str(i)})
             wait_for(database_url, workers)
             started = time.perf_counter()
             with Sender(redis_url) as sender:
@@ -99,7 +98,11 @@ def run(workers: int, pages: list[tuple[str, str]]) -> tuple[float, set[frozense
                 process.wait(30)
         engine = create_db_engine(database_url)
         with session_factory(engine)() as session:
-            clusters = {frozenset(m.url for m in v.members) for v in iter_cluster_views(session)}
+            clusters = {
+                frozenset(m.url for m in v.members)
+                for v in iter_cluster_views(session)
+                if not v.canonical.url.startswith(WARM_UP_URL)  # one warm-up page per worker
+            }
         engine.dispose()
     return len(pages) / elapsed, clusters
 
@@ -113,6 +116,12 @@ def main(docs: Path | None, copies: int) -> None:
     two, clusters_two = run(2, pages)
     print(f"  two worker processes: {two:6.1f} pages/s")
     print(f"  ratio: {two / one:.2f} (target: 1.7); identical clusters: {clusters_one == clusters_two}")
+    for name, only in (
+        ("one worker", clusters_one - clusters_two),
+        ("two workers", clusters_two - clusters_one),
+    ):
+        for cluster in sorted(only, key=lambda c: (len(c), sorted(c)))[:10]:
+            print(f"  only with {name}: {sorted(cluster)}")
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 from anyascii import anyascii
 from wordfreq import zipf_frequency
-from xxhash import xxh32_intdigest
+from xxhash import xxh3_128_digest, xxh32_intdigest
 
 from dedup import glossary
 
@@ -36,6 +36,9 @@ _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+")
 _LONGEST_HEADWORD = 10
 # Weights are kept in a byte: units of 1/40.
 _SCALE = 40.0
+# Agreements of stored evidence remembered per process (about 150 bytes each).
+_MEMO_LIMIT = 100_000
+_memo: dict[tuple[bytes, bytes], Agreement] = {}
 
 Tokens = npt.NDArray[np.uint32]
 Weights = npt.NDArray[np.uint8]
@@ -140,6 +143,18 @@ def agreement(a: Evidence, b: Evidence) -> Agreement:
     seq_b, wb = b.tokens[kb].tolist(), b.weights[kb].tolist()
     value, count = _weighted_lcs(seq_a, wa, seq_b, wb)
     return Agreement(value / _SCALE, count, a.total, b.total)
+
+
+def stored_agreement(a: bytes, b: bytes) -> Agreement:
+    """``agreement`` of two stored evidence sequences (``Evidence.to_bytes``), remembered: every
+    re-clustering of a story compares the same stored articles again."""
+    key = (xxh3_128_digest(a), xxh3_128_digest(b))
+    found = _memo.get(key)
+    if found is None:
+        if len(_memo) >= _MEMO_LIMIT:
+            _memo.clear()
+        found = _memo[key] = agreement(Evidence.from_bytes(a), Evidence.from_bytes(b))
+    return found
 
 
 def _weighted_lcs(seq_a: list[int], wa: list[int], seq_b: list[int], wb: list[int]) -> tuple[float, int]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from functools import cache
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -16,10 +17,10 @@ from sqlalchemy.orm import Session
 from dedup.anchors import anchors
 from dedup.canonical import choose_canonical
 from dedup.document import Document
-from dedup.evidence import Agreement, Evidence, agreement, evidence
+from dedup.evidence import Agreement, Evidence, agreement, evidence, stored_agreement
 from dedup.overlap import Overlap, Verdict, judge, overlap
 from dedup.partition import partition
-from dedup.shingles import shingle_hashes
+from dedup.shingles import Hashes, shingle_hashes
 from dedup.signature import from_bytes, to_bytes
 from dedup.translation import judge_translation
 from dedup.urls import normalize_url
@@ -160,16 +161,27 @@ def recluster(session: Session, runtime: Runtime, start: set[int], moved: int) -
     nodes, links = queries.component(session, start)
     info = queries.comparables(session, nodes)
 
-    def disjoint(x: int, y: int) -> bool:
-        agreed = agreement(
-            Evidence.from_bytes(info[x].evidence or b""), Evidence.from_bytes(info[y].evidence or b"")
-        ).score
+    # The partition asks about the same pairs again and again (every container of both): decode
+    # each article once and judge each pair once.
+    @cache
+    def shingles_of(x: int) -> Hashes:
+        return from_bytes(info[x].shingles or b"")
+
+    def agreed(x: int, y: int) -> float:
+        return stored_agreement(info[x].evidence or b"", info[y].evidence or b"").score
+
+    @cache
+    def judged_disjoint(x: int, y: int) -> bool:
         if _languages_differ(info[x].language, info[y].language):
-            return agreed < params.splice_max_evidence_across
+            return agreed(x, y) < params.splice_max_evidence_across
         # In one language, disjoint in words and in evidence: two machine translations of one story
-        # share few shingles, but their names and numbers agree.
-        o = overlap(from_bytes(info[x].shingles or b""), from_bytes(info[y].shingles or b""))
-        return max(o.a_in_b, o.b_in_a) < params.splice_max_overlap and agreed < params.splice_max_evidence
+        # share few shingles, but their names and numbers agree. Words first: they are cheaper.
+        o = overlap(shingles_of(x), shingles_of(y))
+        apart = max(o.a_in_b, o.b_in_a) < params.splice_max_overlap
+        return apart and agreed(x, y) < params.splice_max_evidence
+
+    def disjoint(x: int, y: int) -> bool:
+        return judged_disjoint(min(x, y), max(x, y))
 
     result = partition(
         nodes,
