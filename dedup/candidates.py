@@ -3,12 +3,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import islice
 
 from dedup.anchors import AnchorIndex
 from dedup.lsh import LSHIndex
 from dedup.shingles import Hashes
 from dedup.signature import Signature
+
+# What the index holds of an article: its id, signature, anchors and rare evidence terms.
+Entry = tuple[int, Signature, Hashes, Hashes]
 
 
 @dataclass
@@ -23,6 +28,19 @@ class CandidateIndex:
         self.lsh.insert(article_id, signature)
         self.anchors.insert(article_id, anchors)
         self.evidence.insert(article_id, evidence)
+
+    def insert_many(self, articles: Iterable[Entry], batch: int = 1000) -> int:
+        """Insert (id, signature, anchors, evidence) entries, ``batch`` at a time into each index
+        (one pipeline each on Redis, where one at a time costs a round trip per index and article);
+        returns how many were inserted."""
+        inserted = 0
+        entries = iter(articles)
+        while chunk := list(islice(entries, batch)):
+            self.lsh.storage.add_many((e[0], self.lsh.band_keys(e[1])) for e in chunk)
+            self.anchors.storage.add_many((e[0], self.anchors.keys(e[2])) for e in chunk)
+            self.evidence.storage.add_many((e[0], self.evidence.keys(e[3])) for e in chunk)
+            inserted += len(chunk)
+        return inserted
 
     def remove(self, article_id: int, signature: Signature, anchors: Hashes, evidence: Hashes) -> None:
         self.lsh.remove(article_id, signature)

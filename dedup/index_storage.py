@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -25,6 +25,11 @@ class IndexStorage(ABC):
     @abstractmethod
     def add(self, article_id: int, keys: Keys) -> None:
         """Put the article into the bucket of each key."""
+
+    def add_many(self, items: Iterable[tuple[int, Keys]]) -> None:
+        """Add many articles (a rebuild); a storage with round trips sends them in batches."""
+        for article_id, keys in items:
+            self.add(article_id, keys)
 
     @abstractmethod
     def remove(self, article_id: int, keys: Keys) -> None:
@@ -167,12 +172,13 @@ class MemoryStorage(IndexStorage):
         return _Segment(keys, ids)
 
 
-def make_storage(redis_url: str | None, prefix: str) -> IndexStorage:
-    """Redis storage for a Redis URL, memory storage for None; anything else is an error."""
+def make_storage(redis_url: str | None, prefix: str, group_bits: int | None = None) -> IndexStorage:
+    """Redis storage for a Redis URL (its keys in groups of ``group_bits``, see CompactRedisStorage),
+    memory storage for None; anything else is an error."""
     if redis_url is None:
         return MemoryStorage()
     if not redis_url.startswith(("redis://", "rediss://", "unix://")):
         raise ValueError(f"unknown index storage URL {redis_url!r}: expected redis://, rediss:// or unix://")
     from dedup.redis_storage import CompactRedisStorage  # it builds on this module
 
-    return CompactRedisStorage(redis.Redis.from_url(redis_url), prefix=prefix)
+    return CompactRedisStorage(redis.Redis.from_url(redis_url), prefix=prefix, group_bits=group_bits)

@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
+import numpy as np
 import pytest
 import redis
 
-from dedup.index_storage import MemoryStorage
-from dedup.redis_storage import MAX_ID, CompactRedisStorage, LayoutError
+from dedup.anchors import AnchorIndex
+from dedup.candidates import CandidateIndex, Entry
+from dedup.index_storage import IndexStorage, MemoryStorage
+from dedup.lsh import LSHIndex
+from dedup.redis_storage import MAX_ID, CompactRedisStorage, LayoutError, group_bits_for
 
 PREFIX = "test:compact"
 
@@ -254,3 +258,58 @@ def test_other_layouts_are_refused(client: redis.Redis) -> None:
     other.clear()
     other.add(2, [b"\x00\x01" + b"\x05" * 8])
     assert other.counts([b"\x00\x01" + b"\x05" * 8]) == {2: 1}
+
+
+@pytest.mark.parametrize(
+    ("capacity", "keys", "leading", "bits"),
+    [(1_000_000, 1, 16, 30), (10_000_000, 1, 16, 34), (1_000_000, 70, 0, 21), (100, 1, 0, 1), (1, 1, 16, 17)],
+)
+def test_group_bits_put_at_most_64_fields_in_a_group_at_capacity(
+    capacity: int, keys: int, leading: int, bits: int
+) -> None:
+    """The group bits for an index of ``capacity`` articles: the fewest groups (at least two per
+    leading value) that hold the capacity's keys with at most 64 fields each, so between 32 and 64."""
+    assert group_bits_for(capacity, keys, leading) == bits
+    groups = 2 ** (bits - leading)
+    assert capacity * keys / groups <= 64
+    if groups > 2:
+        assert capacity * keys / groups > 32
+
+
+def test_group_bits_refuse_a_capacity_of_nothing() -> None:
+    """A capacity or a key count below one is a mistake, said as such."""
+    with pytest.raises(ValueError, match=r"capacity \(0\) and keys_per_article \(70\) must be positive"):
+        group_bits_for(0, 70)
+
+
+def test_insert_many_fills_the_index_as_inserts_one_at_a_time_do(client: redis.Redis) -> None:
+    """CandidateIndex.insert_many (pipelines on Redis, batches smaller than the articles) gives an
+    index that answers every query exactly as one filled by insert, one article at a time, in memory."""
+    rng = np.random.default_rng(7)
+    entries: list[Entry] = []
+    for article in range(60):
+        signature = rng.integers(0, 2**32, size=128, dtype=np.uint32)
+        if article % 3:  # every third article a near-copy of the one before: shared buckets
+            signature[: 64 + article % 40] = entries[-1][1][: 64 + article % 40]
+        anchors = rng.integers(0, 2**32, size=20, dtype=np.uint32)
+        anchors[:5] = article // 4  # shared by groups of four
+        entries.append((article, signature, anchors, anchors[:10] ^ np.uint32(1)))
+
+    def index(storage: Callable[[str], IndexStorage]) -> CandidateIndex:
+        return CandidateIndex(
+            lsh=LSHIndex(storage("lsh"), 0.5, 128),
+            anchors=AnchorIndex(storage("anchors"), 3, 1000),
+            evidence=AnchorIndex(storage("evidence"), 3, 1000),
+        )
+
+    one_by_one = index(lambda _: MemoryStorage())
+    for entry in entries:
+        one_by_one.insert(*entry)
+    bulk = index(lambda name: CompactRedisStorage(client, f"{PREFIX}:{name}", group_bits=8))
+    assert bulk.insert_many(iter(entries), batch=7) == 60
+
+    assert len(bulk) == len(one_by_one) == 60
+    answers = [bulk.query(*entry[1:]) for entry in entries]
+    assert answers == [one_by_one.query(*entry[1:]) for entry in entries]
+    assert all(entry[0] in found for entry, found in zip(entries, answers, strict=True))
+    assert sum(len(found) for found in answers) > 2 * 60  # the copies found each other
