@@ -9,11 +9,18 @@ allowed_domains = ["dailycourier.example"]   # default: the hosts of start_urls
 schedule = "*/30 * * * *"        # cron: minute hour day-of-month month day-of-week (UTC)
 language = "en"                  # optional hint, ISO 639-1
 publisher = true                 # an original publisher: its pages win the canonical choice
+allow_private = ["127.0.0.1"]    # private addresses this source may reach (default: none)
 ```
+
+The crawler refuses private, loopback, link-local and other non-public addresses (a redirect to
+one too); ``allow_private`` lists the addresses or networks (``10.1.0.0/16``) a source may reach
+all the same, and the address of an HTTP proxy it goes through. Credentials come only from the
+environment: a start URL with a password is refused.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from pathlib import Path
 from typing import Literal
@@ -23,9 +30,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from config import defaults
 from config.errors import ConfigError
+from config.redact import has_password, redact_url
 from config.settings import read_toml
 
 SourceKind = Literal["feed", "sitemap", "site"]
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class Source(BaseModel):
@@ -40,6 +49,7 @@ class Source(BaseModel):
     schedule: str = "0 * * * *"
     language: str | None = Field(None, pattern=r"^[a-z]{2}$")
     publisher: bool = False
+    allow_private: tuple[Network, ...] = ()
 
     @field_validator("start_urls")
     @classmethod
@@ -47,8 +57,19 @@ class Source(BaseModel):
         for url in urls:
             parts = urlsplit(url)
             if parts.scheme not in ("http", "https") or not parts.hostname:
-                raise ValueError(f"{url!r} is not an absolute http(s) URL")
+                raise ValueError(f"{redact_url(url)!r} is not an absolute http(s) URL")
+            if has_password(url):
+                raise ValueError(
+                    f"{redact_url(url)!r} holds a password; credentials come only from the environment"
+                )
         return urls
+
+    @field_validator("allow_private", mode="before")
+    @classmethod
+    def _networks(cls, values: object) -> object:
+        if not isinstance(values, list | tuple):
+            return values  # pydantic reports the wrong type
+        return tuple(_network(v) for v in values)
 
     @field_validator("schedule")
     @classmethod
@@ -62,6 +83,19 @@ class Source(BaseModel):
             hosts = tuple(dict.fromkeys(urlsplit(u).hostname or "" for u in self.start_urls))
             object.__setattr__(self, "allowed_domains", hosts)
         return self
+
+
+def _network(value: object) -> Network:
+    """An address (``127.0.0.1``, ``::1``) or a network (``10.1.0.0/16``) of ``allow_private``."""
+    try:
+        if not isinstance(value, str):
+            raise ValueError(value)
+        return ipaddress.ip_network(value)
+    except ValueError:
+        raise ValueError(
+            f"{value!r} is not an IP address or network (like 127.0.0.1 or 10.1.0.0/16, "
+            "with no host bits set after the /)"
+        ) from None
 
 
 def cron_fields(schedule: str) -> tuple[str, str, str, str, str]:

@@ -10,11 +10,13 @@ from typing import TextIO
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 from sqlalchemy.orm import Session
 
+from config.redact import redact_text
 from dedup.params import Params
 from newsdedup.cli.errors import CLIError
-from newsdedup.cli.render import cluster_table
+from newsdedup.cli.render import cluster_table, shown
 from newsdedup.explain import Explanation, UnknownArticle, explain
 from newsdedup.report import cluster_view, iter_cluster_views
 from storage import queries
@@ -51,7 +53,7 @@ def list_clusters(min_size: int, limit: int | None, as_json: bool) -> None:
                 "canonical_url": row.canonical_url,
                 "canonical_title": row.canonical_title,
             }
-            click.echo(json.dumps(line, ensure_ascii=False))
+            click.echo(redact_text(json.dumps(line, ensure_ascii=False)))
         return
     table = Table(show_edge=False)
     table.add_column("id", justify="right")
@@ -59,7 +61,9 @@ def list_clusters(min_size: int, limit: int | None, as_json: bool) -> None:
     table.add_column("canonical", overflow="fold")
     table.add_column("title", overflow="fold")
     for row in rows:
-        table.add_row(str(row.id), str(row.size), row.canonical_url or "-", row.canonical_title or "-")
+        table.add_row(
+            str(row.id), str(row.size), shown(row.canonical_url or "-"), shown(row.canonical_title or "-")
+        )
     console = Console()
     console.print(table)
     console.print(f"{len(rows)} cluster{'s' if len(rows) != 1 else ''}")
@@ -77,23 +81,23 @@ def show(cluster_id: int) -> None:
     console = Console()
     console.print(cluster_table(view))
     console.print()
-    console.print(f"[bold]canonical[/bold] {view.canonical.url}")
-    console.print(text[:_HEAD_CHARS] + ("…" if len(text) > _HEAD_CHARS else ""), markup=False)
+    console.print(Text.assemble(("canonical", "bold"), shown(f" {view.canonical.url}")))
+    console.print(shown(text[:_HEAD_CHARS] + ("…" if len(text) > _HEAD_CHARS else "")))
     spliced = [m for m in view.members if m.related_clusters]
     if spliced or view.related:
         console.print()
         console.print("[bold]spliced posts[/bold] (they carry more than one story)")
         for member in spliced:
             others = ", ".join(f"cluster {c}" for c in member.related_clusters)
-            console.print(f"  {member.url}: a member here, also carries {others}", markup=False)
+            console.print(shown(f"  {member.url}: a member here, also carries {others}"))
         for url, home in view.related:
-            console.print(f"  {url}: a member of cluster {home}, also carries this story", markup=False)
+            console.print(shown(f"  {url}: a member of cluster {home}, also carries this story"))
     claimed = [m for m in view.members if m.claimed_source_url]
     if claimed:
         console.print()
         console.print("[bold]source links[/bold]")
         for member in claimed:
-            console.print(f"  {member.url} -> {member.claimed_source_url}", markup=False)
+            console.print(shown(f"  {member.url} -> {member.claimed_source_url}"))
 
 
 @clusters.command("export")
@@ -125,7 +129,8 @@ def export(output_format: str, output: Path | None, min_size: int) -> None:
 def _write(out: TextIO, session: Session, min_size: int) -> int:
     count = 0
     for view in iter_cluster_views(session, min_size=min_size):
-        out.write(json.dumps(view.as_dict(), ensure_ascii=False) + "\n")
+        # A crawled URL may carry a password (user:pw@host): no output of the command line shows one.
+        out.write(redact_text(json.dumps(view.as_dict(), ensure_ascii=False)) + "\n")
         count += 1
     return count
 
@@ -162,7 +167,7 @@ def why(url_a: str, url_b: str) -> None:
             f"verdict:           {e.verdict.rule}",
             f"clusters:          {_clustering(e)}",
         ]
-    click.echo("\n".join(lines))
+    click.echo(redact_text("\n".join(lines)))  # stored URLs: any password in them shows as ***
 
 
 def _evidence_lines(e: Explanation, p: Params) -> list[str]:

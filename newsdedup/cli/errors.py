@@ -1,15 +1,24 @@
-"""Errors that reach an operator: one line saying what happened and what to do, no traceback."""
+"""Errors that reach an operator: one line saying what happened and what to do, no traceback.
+
+Every message that leaves here has the passwords of its URLs replaced by ``***`` (config.redact),
+and so has the traceback of an unexpected error (``excepthook``).
+"""
 
 from __future__ import annotations
 
 import logging
+import sys
+import traceback
+from types import TracebackType
 from typing import Any
 
 import click
+import kombu.exceptions
 import redis
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import NoSuchModuleError, OperationalError
 
 from config import ConfigError
+from config.redact import redact_text
 from storage.db import DatabaseURLError
 from workers.runtime import IndexMismatch
 
@@ -29,15 +38,29 @@ class SetupError(CLIError):
 
 
 def one_line(error: BaseException) -> CLIError | None:
-    """The operator's message for an expected error, or None for a bug."""
+    """The operator's message for an expected error (passwords redacted), or None for a bug."""
+    message = _message(error)
+    if message is not None:
+        message.message = redact_text(message.message)
+    return message
+
+
+def _message(error: BaseException) -> CLIError | None:
+    if isinstance(error, DatabaseURLError) and "@" in str(error):
+        # Not a URL, so its password cannot be told apart: the value is not shown at all.
+        return SetupError(
+            "not a database URL: NEWSDEDUP_DATABASE_URL (its value is not shown: it has an '@')"
+        )
     if isinstance(error, ConfigError | DatabaseURLError):
         return SetupError(str(error))
+    if isinstance(error, NoSuchModuleError):
+        return SetupError(f"NEWSDEDUP_DATABASE_URL: not a usable database URL: {error}")
     if isinstance(error, IndexMismatch):
         return CLIError(str(error))
     if isinstance(error, OperationalError):
         reason = str(error.orig if error.orig is not None else error).strip().splitlines()[0]
         return CLIError(f"database error: {reason} (check NEWSDEDUP_DATABASE_URL and that the server is up)")
-    if isinstance(error, redis.ConnectionError | redis.TimeoutError):
+    if isinstance(error, redis.ConnectionError | redis.TimeoutError | kombu.exceptions.OperationalError):
         return CLIError(f"cannot reach Redis: {error} (check NEWSDEDUP_REDIS_URL and that Redis is up)")
     return None
 
@@ -48,7 +71,10 @@ class OperatorErrors(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (click.ClickException, click.exceptions.Exit, click.Abort):
+        except click.ClickException as e:
+            e.message = redact_text(e.message)
+            raise
+        except (click.exceptions.Exit, click.Abort):
             raise
         except Exception as e:
             message = one_line(e)
@@ -56,3 +82,8 @@ class OperatorErrors(click.Group):
                 raise
             log.debug("details of the error", exc_info=e)
             raise message from e
+
+
+def excepthook(kind: type[BaseException], error: BaseException, tb: TracebackType | None) -> None:
+    """Print the traceback of an unexpected error (a bug) to stderr, with passwords redacted."""
+    sys.stderr.write(redact_text("".join(traceback.format_exception(kind, error, tb))))

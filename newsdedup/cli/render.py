@@ -1,4 +1,9 @@
-"""Terminal output shared by the commands: clusters as rich tables."""
+"""Terminal output shared by the commands: clusters as rich tables.
+
+What comes from a crawled page (URLs, titles, texts) is shown through :func:`shown`: as rich
+``Text``, never as a string (rich would read ``[bold]`` in a string as markup and ``:smile:`` as an
+emoji code), and with the password of any URL in it replaced by ``***``.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,13 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from config.redact import redact_text
 from newsdedup.report import ClusterView
+
+
+def shown(value: str) -> Text:
+    """Text read from a crawled page, for the terminal: verbatim, but for the passwords of URLs."""
+    return Text(redact_text(value))
 
 
 def plural(count: int, word: str) -> str:
@@ -20,7 +31,7 @@ def cluster_table(view: ClusterView) -> Table:
     title = Text.assemble(
         (f"cluster {view.id}", "bold"),
         f" · {plural(len(view.members), 'article')} · ",
-        (canonical.title or "(no title)", "italic"),
+        (redact_text(canonical.title or "(no title)"), "italic"),
     )
     table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False, expand=False)
     table.add_column("", width=1)
@@ -32,9 +43,9 @@ def cluster_table(view: ClusterView) -> Table:
     if spliced:
         table.add_column("also in")
     for member in view.members:
-        row = [
+        row: list[str | Text] = [
             "★" if member.is_canonical else "",
-            member.url,
+            shown(member.url),
             member.source or "-",
             member.language or "-",
             "-" if member.similarity is None else f"{member.similarity:.2f}",
