@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,6 +25,15 @@ class NoStoryText(ValueError):
 
 # Open Graph types by which a page says it is not a story: home, section, about and shop pages.
 NOT_ARTICLES = frozenset({"website", "profile", "product", "place", "business.business"})
+
+#: A page is binary data, not text, when more than BINARY_SHARE of its first BINARY_SAMPLE characters
+#: are control characters or U+FFFD (what undecodable bytes become): an image or an archive served as
+#: text/html. Text in a wrong charset, decoded with a few replacement characters, is still text.
+BINARY_SHARE = 0.05
+BINARY_SAMPLE = 8192
+_TEXT_CONTROLS = frozenset("\t\n\r\f\v")
+# What no database stores as text: NUL (PostgreSQL) and lone surrogates (not encodable as UTF-8).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -63,6 +74,10 @@ def prepare(
     language_hint: str | None = None,
 ) -> Document:
     """Clean, identify and sign one page. Raises NoStoryText when nothing of a story is left."""
+    reason = binary_reason(html or text or "")
+    if reason is not None:
+        raise NoStoryText(reason)
+    html, text, title = (storable(v) if v else v for v in (html, text, title))
     canonical_url = claimed = None
     if html:
         extracted = extract(html, url)
@@ -95,6 +110,26 @@ def prepare(
         signature=signer.sign(hashes) if hashes.shape[0] >= params.min_shingles else None,
         evidence=evidence(story, language) if params.translations else Evidence.empty(),
     )
+
+
+def binary_reason(text: str) -> str | None:
+    """Why the text is binary data rather than text (see BINARY_SHARE), or None for text."""
+    sample = text[:BINARY_SAMPLE]
+    bad = sum(1 for c in sample if _not_text(c))
+    if not sample or bad <= BINARY_SHARE * len(sample):
+        return None
+    return f"binary data, not text: {bad} of the first {len(sample)} characters are control or undecodable"
+
+
+def _not_text(c: str) -> bool:
+    if c == "\ufffd":
+        return True
+    return unicodedata.category(c) == "Cc" and c not in _TEXT_CONTROLS
+
+
+def storable(text: str) -> str:
+    """The text without NUL characters and with U+FFFD for lone surrogates: a database stores neither."""
+    return _UNSTORABLE.sub(lambda m: "" if m.group() == "\x00" else "\ufffd", text)
 
 
 def content_hash(text: str) -> str:

@@ -5,10 +5,16 @@ It travels as JSON (a Celery message, an ingest line), so it is validated on arr
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+# Control characters and lone surrogates: no URL, name or language code has them, and no database
+# stores NUL or a lone surrogate. (Text fields are cleaned of them instead: see dedup.document.storable.)
+_NOT_IN_NAMES = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
 
 
 class BadPage(ValueError):
@@ -33,12 +39,21 @@ class Page(BaseModel):
     fetched_at: datetime | None = None
     source: str | None = Field(None, max_length=64)
 
+    @field_validator("url", "final_url", "source", "language")
+    @classmethod
+    def _printable(cls, value: str | None) -> str | None:
+        if value is not None and _NOT_IN_NAMES.search(value.strip()):
+            raise ValueError(f"{value!r} contains control characters or lone surrogates")
+        return value
+
     @field_validator("url")
     @classmethod
     def _absolute(cls, url: str) -> str:
-        if "://" not in url:
+        url = url.strip()
+        parts = urlsplit(url)
+        if not parts.scheme or not parts.netloc:
             raise ValueError(f"{url!r} is not an absolute URL")
-        return url.strip()
+        return url
 
     @model_validator(mode="after")
     def _has_content(self) -> Page:
