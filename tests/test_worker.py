@@ -7,25 +7,18 @@ processes them into PostgreSQL, and the result is compared with the embedded mod
 
 from __future__ import annotations
 
-import ast
-import contextlib
 import json
-import os
-import re
-import signal
 import subprocess
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.exc import DBAPIError
 
 from dedup.index_storage import make_storage
 from newsdedup.demo.server import SITES, SiteServer
+from tests.celery_worker import Worker, child_env, running_worker
 from workers.runtime import INDEX_PREFIX
 
 pytestmark = pytest.mark.slow
@@ -34,25 +27,6 @@ EXPECTED: dict[str, Any] = json.loads((SITES / "EXPECTED.json").read_text(encodi
 ARTICLES = {url for cluster in EXPECTED["clusters"] for url in cluster}
 # Deadlines only keep a broken worker or crawl from hanging the suite; nothing is timed.
 CRAWL_DEADLINE = 180
-PROCESSING_DEADLINE = 120
-SHUTDOWN_DEADLINE = 30
-POLL = 0.2
-
-_SUCCEEDED = re.compile(r"Task newsdedup\.process_page\[([0-9a-f-]+)\] succeeded in \S+: (\{.*\})\s*$")
-_FAILED = re.compile(r"Task newsdedup\.process_page\[([0-9a-f-]+)\] raised unexpected")
-
-
-def _child_env(**settings: str) -> dict[str, str]:
-    """This test's environment (the conftest's settings, the fixture server as proxy) plus these."""
-    env = dict(os.environ)
-    env.update(
-        PYTHONUNBUFFERED="1",
-        COLUMNS="200",
-        # The fixture sites answer in milliseconds: no need for the production start delay.
-        NEWSDEDUP_AUTOTHROTTLE_START_DELAY="0",
-    )
-    env.update(settings)
-    return env
 
 
 def _run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -82,7 +56,7 @@ def crawl(env: dict[str, str], cwd: Path) -> dict[str, dict[str, str]]:
 def export(database_url: str, cwd: Path) -> list[dict[str, Any]]:
     """`newsdedup clusters export --format jsonl --output FILE` of that database, as parsed lines."""
     out = cwd / f"export-{time.monotonic_ns()}.jsonl"
-    env = _child_env(NEWSDEDUP_DATABASE_URL=database_url)
+    env = child_env(NEWSDEDUP_DATABASE_URL=database_url)
     env.pop("NEWSDEDUP_REDIS_URL", None)
     _run(["newsdedup", "clusters", "export", "--format", "jsonl", "--output", str(out)], env, cwd)
     return [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
@@ -93,99 +67,13 @@ def clusters_by_members(clusters: list[dict[str, Any]]) -> dict[frozenset[str], 
     return {frozenset(m["url"] for m in c["members"]): c["canonical_url"] for c in clusters}
 
 
-@dataclass
-class Worker:
-    """A running `newsdedup worker` and what its log says about process_page tasks."""
-
-    process: subprocess.Popen[bytes]
-    log_file: Path
-    database_url: str
-    env: dict[str, str]
-    _engine: Any = field(default=None, repr=False)
-
-    def log(self) -> str:
-        return self.log_file.read_text(encoding="utf-8", errors="replace")
-
-    def outcomes(self) -> list[dict[str, Any]]:
-        """The results of the process_page tasks that succeeded, in the order they finished."""
-        return [ast.literal_eval(m.group(2)) for m in map(_SUCCEEDED.search, self.log().splitlines()) if m]
-
-    def finished(self) -> tuple[set[str], set[str]]:
-        """Ids of the process_page tasks that succeeded, and of those that failed."""
-        log = self.log()
-        succeeded = {m.group(1) for m in map(_SUCCEEDED.search, log.splitlines()) if m}
-        return succeeded, set(_FAILED.findall(log))
-
-    def article_count(self) -> int:
-        """Articles stored in the worker's database (0 before the worker created the tables)."""
-        if self._engine is None:
-            self._engine = create_engine(self.database_url)
-        try:
-            with self._engine.connect() as conn:
-                return int(conn.execute(text("SELECT count(*) FROM articles")).scalar_one())
-        except DBAPIError:
-            return 0
-
-    def wait_for(self, tasks: int, articles: int) -> None:
-        """Poll until `tasks` process_page tasks have finished (succeeded or failed) and `articles`
-        articles are stored, or fail at the deadline; fails at once if the worker dies."""
-        deadline = time.monotonic() + PROCESSING_DEADLINE
-        while True:
-            if self.process.poll() is not None:
-                pytest.fail(f"the worker exited with {self.process.returncode}:\n{self.log()}")
-            succeeded, failed = self.finished()
-            if len(succeeded) + len(failed) >= tasks:
-                break
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"after {PROCESSING_DEADLINE} s the worker had finished {len(succeeded) + len(failed)} "
-                    f"of {tasks} process_page tasks:\n{self.log()}"
-                )
-            time.sleep(POLL)
-        errors = [line for line in self.log().splitlines() if _FAILED.search(line)]
-        assert not failed, "process_page tasks failed in the worker (its log is below):\n" + "\n".join(errors)
-        # Every task has committed before Celery logs its success; the count is final here.
-        assert self.article_count() == articles, self.log()
-
-    def close(self) -> None:
-        if self._engine is not None:
-            self._engine.dispose()
-
-
 @pytest.fixture
 def worker(redis_url: str, postgres_url: str, site_server: SiteServer, tmp_path: Path) -> Iterator[Worker]:
     """`newsdedup worker --pool=prefork --concurrency=2` on the test's Redis database and PostgreSQL
-    schema; stopped with SIGTERM (then SIGKILL to its process group) however the test ends. Its log
-    is printed at teardown, so a failing test shows it."""
-    env = _child_env(NEWSDEDUP_REDIS_URL=redis_url, NEWSDEDUP_DATABASE_URL=postgres_url)
-    log_file = tmp_path / "worker.log"
-    with log_file.open("wb") as log:
-        process = subprocess.Popen(
-            ["newsdedup", "worker", "--pool=prefork", "--concurrency=2"],
-            env=env,
-            cwd=tmp_path,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: the pool children go down with it
-        )
-    running = Worker(process, log_file, postgres_url, env)
-    try:
+    schema (see tests/celery_worker.py)."""
+    env = child_env(NEWSDEDUP_REDIS_URL=redis_url, NEWSDEDUP_DATABASE_URL=postgres_url)
+    with running_worker(env, tmp_path, postgres_url) as running:
         yield running
-    finally:
-        running.close()
-        _stop(process)
-        print(f"--- worker log ({log_file}) ---\n{running.log()}")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM (Celery's warm shutdown), then SIGKILL to the whole process group if it lingers."""
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(timeout=SHUTDOWN_DEADLINE)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)  # the group this test started; stragglers included
-    process.wait(timeout=SHUTDOWN_DEADLINE)
 
 
 def _enqueued(summary: dict[str, dict[str, str]]) -> int:
@@ -210,7 +98,7 @@ def test_worker_stores_the_same_clusters_as_the_embedded_mode(
     assert sorted(o["url"] for o in worker.outcomes()) == sorted(ARTICLES)
 
     embedded_db = f"sqlite:///{tmp_path / 'embedded.db'}"
-    embedded_env = _child_env(NEWSDEDUP_DATABASE_URL=embedded_db)
+    embedded_env = child_env(NEWSDEDUP_DATABASE_URL=embedded_db)
     embedded_env.pop("NEWSDEDUP_REDIS_URL", None)
     embedded = crawl(embedded_env, tmp_path)
     assert sum(int(row["new"]) + int(row.get("joined", "0")) for row in embedded.values()) == 15

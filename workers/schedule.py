@@ -1,4 +1,8 @@
-"""The beat schedule: one periodic ``crawl_source`` per source, at its cron expression (UTC)."""
+"""The beat schedule: one periodic ``crawl_source`` per source, at its cron expression (UTC).
+
+RedBeat stores it in Redis at every beat start, and deletes the entries of sources that were removed
+from the sources file since the last start.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,9 @@ from celery.schedules import crontab
 
 from config import Settings, load_sources
 from config.sources import cron_fields
+
+# RedBeat's keys: an entry per source (``newsdedup:beat:crawl NAME``), the schedule, the lock.
+BEAT_KEY_PREFIX = "newsdedup:beat:"
 
 
 def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:

@@ -10,12 +10,15 @@ import sys
 from typing import Any
 
 import redis
+from celery import Task
+from redis.exceptions import LockError
 from sqlalchemy.exc import OperationalError
 
 from config.sources import find_source
 from workers import processing
 from workers.app import app
 from workers.page import BadPage, parse_page
+from workers.retry import backoff_seconds, retries_for
 from workers.runtime import get_runtime
 
 log = logging.getLogger(__name__)
@@ -28,24 +31,60 @@ class CrawlFailed(RuntimeError):
     """The crawl's child process ended with an error."""
 
 
-@app.task(name="newsdedup.process_page", autoretry_for=_TRANSIENT, retry_backoff=True, max_retries=10)
-def process_page(page: dict[str, Any]) -> dict[str, Any]:
-    """Clean, cluster and store one page (a ``workers.page.Page`` as JSON)."""
+@app.task(bind=True, name="newsdedup.process_page", max_retries=None)
+def process_page(self: Task[Any, Any], page: dict[str, Any]) -> dict[str, Any]:
+    """Clean, cluster and store one page (a ``workers.page.Page`` as JSON). While the database or
+    Redis is away the page is tried again later (``workers.retry``); its message is acknowledged
+    only once the page is stored or a retry of it has been sent."""
     try:
         parsed = parse_page(page)
     except BadPage as e:
         url = page.get("url") if isinstance(page, dict) else None
         log.error("rejected page %s: %s", url, e)
         return {"url": url, "status": "rejected", "reason": str(e)}
-    return processing.process_page(parsed, get_runtime()).as_dict()
+    runtime = get_runtime()
+    try:
+        runtime.ensure_shared_index()
+        return processing.process_page(parsed, runtime).as_dict()
+    except _TRANSIENT as e:
+        settings = runtime.settings
+        retries, cap = self.request.retries, settings.retry_backoff_max_seconds
+        limit = retries_for(settings.retry_for_seconds, cap)
+        if retries >= limit:
+            log.error("gave up on page %s after %d retries: %s", parsed.url, retries, e)
+            raise
+        raise self.retry(exc=e, countdown=backoff_seconds(retries, cap), max_retries=limit) from e
+
+
+# A running crawl holds this lock (plus the source's name), so that beat or an operator does not start
+# a second crawl of the source; it expires a minute after the crawl's own deadline if its worker died.
+CRAWL_LOCK = "newsdedup:lock:crawl:"
 
 
 @app.task(name="newsdedup.crawl_source")
 def crawl_source(name: str) -> dict[str, Any]:
-    """Crawl one source in a child process (a Twisted reactor cannot restart inside a worker)."""
+    """Crawl one source in a child process (a Twisted reactor cannot restart inside a worker); while
+    another crawl of the source runs, skip it and return the status ``already running``."""
     runtime = get_runtime()
     find_source(runtime.sources, name)  # an unknown name fails here, with the known names
     timeout = runtime.settings.crawl_timeout_seconds + 60
+    if runtime.settings.redis_url is None:
+        return _crawl_child(name, timeout)
+    lock = runtime.redis.lock(CRAWL_LOCK + name, timeout=timeout + 60, blocking=False)
+    if not lock.acquire():
+        log.warning("crawl of %s skipped: already running (lock %s is held)", name, lock.name)
+        return {"source": name, "status": "already running"}
+    try:
+        return _crawl_child(name, timeout)
+    finally:
+        try:
+            lock.release()  # only if it is still this crawl's (the token is checked)
+        except LockError:
+            log.warning("the crawl lock of %s expired before the crawl ended", name)
+
+
+def _crawl_child(name: str, timeout: int) -> dict[str, Any]:
+    """Run ``python -m crawler NAME`` and return its summary."""
     child = subprocess.run(
         [sys.executable, "-m", "crawler", name],
         capture_output=True,

@@ -7,12 +7,14 @@ Every option can also be set by an environment variable: ``NEWSDEDUP_<COMMAND>_<
 from __future__ import annotations
 
 import logging
+import sys
 
 import click
 
+from config.redact import install_log_redaction
 from newsdedup import __version__
-from newsdedup.cli import clusters, crawl, demo, ingest, quality, service
-from newsdedup.cli.errors import OperatorErrors
+from newsdedup.cli import clusters, crawl, demo, ingest, quality, reindex, service, spool
+from newsdedup.cli.errors import OperatorErrors, excepthook
 from workers.runtime import set_runtime
 
 
@@ -29,6 +31,7 @@ def app(verbose: bool) -> None:
     handler.setLevel(logging.DEBUG if verbose else logging.WARNING)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, handlers=[handler], force=True)
+    install_log_redaction()  # no password in any log line (config.redact)
     # Each invocation reads the settings anew (tests run many invocations in one process).
     set_runtime(None)
 
@@ -43,7 +46,10 @@ app.add_command(service.stats)
 app.add_command(service.worker)
 app.add_command(service.beat)
 app.add_command(service.index)
+app.add_command(reindex.reindex)
+app.add_command(spool.spool)
 
 
 def main() -> None:
+    sys.excepthook = excepthook  # a bug's traceback too shows no password
     app()

@@ -12,6 +12,7 @@ from rich.table import Table
 from config import load_settings
 from config.sources import load_sources
 from newsdedup.cli.errors import SetupError
+from newsdedup.cli.reindex import rebuild_index
 from storage import queries
 from workers.clustering import relink_all
 from workers.runtime import get_runtime
@@ -31,7 +32,8 @@ def worker(celery_args: tuple[str, ...]) -> None:
 @click.command(context_settings=_PASS_THROUGH)
 @click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
 def beat(celery_args: tuple[str, ...]) -> None:
-    """Start the beat scheduler (run exactly one): `celery -A workers.app beat [CELERY_ARGS]`."""
+    """Start the beat scheduler: `celery -A workers.app beat [CELERY_ARGS]` with RedBeat (schedule and a
+    lock in Redis): several may run, one sends the tasks and another takes over when it stops."""
     _exec_celery("beat", list(celery_args))
 
 
@@ -92,4 +94,4 @@ def rebuild(relink: bool) -> None:
             count = relink_all(session, runtime)
         click.echo(f"linked {count} pairs; indexed {len(runtime.index)} articles")
         return
-    click.echo(f"indexed {runtime.rebuild_index()} articles")
+    rebuild_index()  # the same as `newsdedup reindex`

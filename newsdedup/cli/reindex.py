@@ -1,0 +1,58 @@
+"""``newsdedup reindex``: rebuild the candidate index from the database (after Redis lost it)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from workers.runtime import Progress as ProgressCallback
+from workers.runtime import get_runtime
+
+# Without a terminal, a plain line after this many articles (a log keeps a trace of a long rebuild).
+PLAIN_EVERY = 100_000
+
+
+@click.command()
+def reindex() -> None:
+    """Rebuild the candidate index from the stored signatures (after Redis lost it, or a change of
+    MinHash settings): a progress bar on a terminal, the count at the end. Workers that find the
+    index missing wait for the rebuild."""
+    rebuild_index()
+
+
+def rebuild_index() -> None:
+    """Rebuild the index of this invocation's runtime, reporting progress on stdout."""
+    runtime = get_runtime()
+    console = Console()
+    with _progress(console, runtime.signed_articles()) as report:
+        count = runtime.rebuild_index(report)
+    click.echo(f"indexed {count} articles")
+
+
+@contextmanager
+def _progress(console: Console, total: int) -> Iterator[ProgressCallback]:
+    """A callback taking the number of articles indexed so far: a rich bar on a terminal, plain lines
+    every PLAIN_EVERY articles otherwise."""
+    if not console.is_terminal:
+        shown = 0
+
+        def plain(done: int) -> None:
+            nonlocal shown
+            if done - shown >= PLAIN_EVERY and done < total:
+                shown = done
+                click.echo(f"indexed {done} of {total} articles")
+
+        yield plain
+        return
+    columns = (TextColumn("indexing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=False) as bar:
+        task = bar.add_task("indexing", total=total)
+
+        def update(done: int) -> None:
+            bar.update(task, completed=done, total=max(total, done))
+
+        yield update

@@ -1,0 +1,285 @@
+"""One scheduler at a time, one crawl of a source at a time.
+
+Real ``newsdedup beat`` processes (RedBeat: the schedule and a lock in Redis) on a redis-server of the
+test's own: of two beats only the lock holder sends tasks, each due entry once; when the holder is
+killed the other takes over; entries of sources removed from the sources file are deleted. And real
+``crawl_source`` calls, whose crawls run in child processes: a second crawl of a source whose crawl
+still runs is skipped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from celery import Celery
+from redbeat.schedulers import RedBeatSchedulerEntry  # type: ignore[import-untyped]
+
+from config import load_settings
+from tests.fault_servers import GatedSiteServer, RedisServer, queued
+from workers.runtime import set_runtime
+from workers.schedule import BEAT_KEY_PREFIX, beat_schedule
+from workers.tasks import CRAWL_LOCK, crawl_source
+
+pytestmark = pytest.mark.slow
+
+# Deadlines only keep a broken beat or crawl from hanging the suite; nothing is timed.
+DEADLINE = 60
+POLL = 0.1
+LOOP_SECONDS = 1
+LOCK_SECONDS = 4
+SENDING = "Scheduler: Sending due task"
+ACQUIRED = "beat: Acquired lock"
+LOCK_KEY = f"{BEAT_KEY_PREFIX}:lock"
+# A schedule that does not come due on its own while a test runs: the tests make entries due.
+YEARLY = "0 0 1 1 *"
+
+
+def wait_until(condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + DEADLINE
+    while not condition():
+        assert time.monotonic() < deadline, f"after {DEADLINE} s still not: {what}"
+        time.sleep(POLL)
+
+
+def write_sources(path: Path, names: list[str], schedule: str = YEARLY) -> Path:
+    path.write_text(
+        "".join(
+            f'[[source]]\nname = "{name}"\nkind = "feed"\nstart_urls = ["http://{name}.example/feed.xml"]\n'
+            f'schedule = "{schedule}"\n\n'
+            for name in names
+        ),
+        encoding="utf-8",
+    )
+    return path
+
+
+@dataclass
+class Beat:
+    """A running ``newsdedup beat`` and its log."""
+
+    process: subprocess.Popen[bytes]
+    log_file: Path
+
+    def log(self) -> str:
+        return self.log_file.read_text(encoding="utf-8", errors="replace")
+
+    def sent(self) -> int:
+        return self.log().count(SENDING)
+
+    def holds_lock(self) -> bool:
+        return ACQUIRED in self.log()
+
+    def kill(self) -> None:
+        """SIGKILL to its process group: a crash, the lock is not released."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self) -> None:
+        """SIGTERM (beat closes and releases its lock), SIGKILL if it lingers."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(DEADLINE)
+        self.kill()
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A redis-server of the test's own, running; it stops after the beats that use it."""
+    with RedisServer(tmp_path / "redis") as server:
+        yield server.start()
+
+
+@pytest.fixture
+def beats(tmp_path: Path, redis_server: RedisServer) -> Iterator[Callable[[str, Path], Beat]]:
+    """Starts ``newsdedup beat`` processes on a broker and sources file; stops them all at the end (before
+    their Redis) and prints their logs (a failing test shows them)."""
+    started: list[Beat] = []
+
+    def start(redis_url: str, sources: Path) -> Beat:
+        env = dict(os.environ)  # the conftest's clean settings
+        env.update(
+            NEWSDEDUP_REDIS_URL=redis_url,
+            NEWSDEDUP_SOURCES=str(sources),
+            NEWSDEDUP_BEAT_MAX_LOOP_INTERVAL_SECONDS=str(LOOP_SECONDS),
+            NEWSDEDUP_BEAT_LOCK_TIMEOUT_SECONDS=str(LOCK_SECONDS),
+            PYTHONUNBUFFERED="1",
+        )
+        log_file = tmp_path / f"beat-{len(started)}.log"
+        with log_file.open("wb") as log:
+            process = subprocess.Popen(
+                ["newsdedup", "beat"],
+                env=env,
+                cwd=tmp_path,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        started.append(Beat(process, log_file))
+        return started[-1]
+
+    yield start
+    for beat in started:
+        beat.stop()
+        print(f"--- {beat.log_file} ---\n{beat.log()}")
+
+
+def make_due(redis_url: str, sources: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Record every source's beat entry as last run two years ago, so that it is due now (through
+    RedBeat's own entry API, as a beat that last ran then would have left it)."""
+    monkeypatch.setenv("NEWSDEDUP_SOURCES", str(sources))
+    seeder = Celery("seeder", set_as_current=False)
+    seeder.conf.update(
+        redbeat_redis_url=redis_url,
+        redbeat_redis_options={},
+        redbeat_key_prefix=BEAT_KEY_PREFIX,
+        timezone="UTC",
+    )
+    long_ago = datetime.now(UTC) - timedelta(days=730)
+    for name, definition in beat_schedule(load_settings()).items():
+        entry = RedBeatSchedulerEntry(
+            name, definition["task"], definition["schedule"], definition["args"], app=seeder
+        )
+        entry.save()  # a new entry; an existing one keeps its definition
+        entry.reschedule(last_run_at=long_ago)
+    seeder.redbeat_redis.close()  # type: ignore[attr-defined]  # set by RedBeat
+
+
+def crawl_tasks(redis_url: str) -> list[str]:
+    """The source names of the crawl_source messages on the ``crawl`` queue, in delivery order."""
+    names = []
+    for task, args in queued(redis_url, "crawl"):
+        assert task == "newsdedup.crawl_source", task
+        names.append(args[0])
+    return names
+
+
+def test_of_two_beats_one_sends_each_due_crawl_once_and_the_other_takes_over(
+    tmp_path: Path,
+    redis_server: RedisServer,
+    beats: Callable[[str, Path], Beat],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two beats start together with two due crawls: exactly one takes the lock and sends each crawl
+    once (2 messages); the other sends nothing. The holder is killed (its lock is not released): the
+    other takes the lock once it expires, and when the crawls are due again sends each once more
+    (4 messages in all, 2 per source)."""
+    sources = write_sources(tmp_path / "sources.toml", ["alpha", "beta"])
+    url = redis_server.url
+    make_due(url, sources, monkeypatch)
+    first, second = beats(url, sources), beats(url, sources)
+
+    wait_until(lambda: first.holds_lock() or second.holds_lock(), "a beat holds the lock")
+    holder, other = (first, second) if first.holds_lock() else (second, first)
+    wait_until(lambda: len(crawl_tasks(url)) == 2, "2 crawl tasks sent")
+    wait_until(lambda: holder.sent() == 2, "the holder logged its 2 sends")
+    assert sorted(crawl_tasks(url)) == ["alpha", "beta"]
+    assert (other.holds_lock(), other.sent()) == (False, 0)
+    assert other.process.poll() is None  # it waits for the lock
+    client = redis_server.client()
+    assert 0 < client.pttl(LOCK_KEY) <= LOCK_SECONDS * 1000  # a lock of seconds, renewed by the holder
+    client.close()
+
+    holder.kill()
+    wait_until(other.holds_lock, "the other beat took the lock")
+    make_due(url, sources, monkeypatch)
+    wait_until(lambda: len(crawl_tasks(url)) == 4, "4 crawl tasks sent")
+    wait_until(lambda: other.sent() == 2, "the new holder logged its 2 sends")
+    assert sorted(crawl_tasks(url)[2:]) == ["alpha", "beta"]
+    assert holder.sent() == 2
+
+
+def test_beat_deletes_the_entries_of_removed_sources(
+    tmp_path: Path, redis_server: RedisServer, beats: Callable[[str, Path], Beat]
+) -> None:
+    """A beat stores one entry per source in Redis; after `beta` is removed from the sources file, the
+    next beat start deletes beta's entry (its key and its place in the schedule) and keeps alpha's."""
+    sources = write_sources(tmp_path / "sources.toml", ["alpha", "beta"])
+    client = redis_server.client()
+    schedule_key = f"{BEAT_KEY_PREFIX}:schedule"
+    keys = {name: f"{BEAT_KEY_PREFIX}crawl {name}" for name in ("alpha", "beta")}
+
+    def scheduled() -> set[str]:
+        return {str(member) for member in client.zrange(schedule_key, 0, -1)}
+
+    beat = beats(redis_server.url, sources)
+    wait_until(beat.holds_lock, "the beat holds the lock")
+    assert scheduled() == set(keys.values())
+    assert all(client.exists(key) for key in keys.values())
+    beat.stop()
+
+    write_sources(sources, ["alpha"])
+    beat = beats(redis_server.url, sources)
+    wait_until(beat.holds_lock, "the beat holds the lock")
+    assert scheduled() == {keys["alpha"]}
+    assert (client.exists(keys["alpha"]), client.exists(keys["beta"])) == (1, 0)
+    assert beat.sent() == 0
+    client.close()
+
+
+def test_a_source_whose_crawl_runs_is_not_crawled_twice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """While a crawl_source of dailycourier runs (its crawl is held at its first page), a second
+    crawl_source of it returns "already running" at once and starts no crawl; the running one ends
+    with its 7 pages and releases the lock, after which a third runs: 2 crawls, 14 pages in all."""
+    with RedisServer(tmp_path / "redis") as server, GatedSiteServer(gates=[1]) as site:
+        server.start()
+        client = server.client()
+        lock = f"{CRAWL_LOCK}dailycourier"
+        for name, value in {
+            "NEWSDEDUP_REDIS_URL": server.url,
+            "NEWSDEDUP_SPOOL_DIR": str(tmp_path / "spool"),
+            "NEWSDEDUP_AUTOTHROTTLE_START_DELAY": "0",
+            "http_proxy": site.proxy_url,
+        }.items():
+            monkeypatch.setenv(name, value)
+        set_runtime(None)
+        results: dict[str, dict[str, Any]] = {}
+
+        def run_first() -> None:
+            try:
+                results["first"] = crawl_source("dailycourier")
+            except Exception as e:  # shown by the assertion below
+                results["failed"] = {"error": repr(e)}
+
+        first = threading.Thread(target=run_first)
+        first.start()
+        try:
+            wait_until(
+                lambda: len(site.tickets) >= 1 or not first.is_alive(),
+                "the first crawl asked for its first page",
+            )
+            assert first.is_alive(), results
+            ttl = client.pttl(lock) / 1000
+            with caplog.at_level(logging.WARNING, logger="workers.tasks"):
+                second = crawl_source("dailycourier")
+        finally:
+            site.open(1)
+            first.join(DEADLINE)
+        assert second == {"source": "dailycourier", "status": "already running"}
+        assert "crawl of dailycourier skipped: already running" in caplog.text
+        timeout = load_settings().crawl_timeout_seconds
+        assert timeout + 60 < ttl <= timeout + 120
+        assert "first" in results, results
+        assert (results["first"]["pages"], results["first"]["enqueued"]) == (7, 7)
+        assert client.exists(lock) == 0
+
+        third = crawl_source("dailycourier")
+        assert (third["pages"], third["enqueued"]) == (7, 7)
+        assert site.requests.count("http://dailycourier.example/robots.txt") == 2
+        assert len(queued(server.url)) == 14
+        client.close()
