@@ -28,6 +28,11 @@ LSH_THRESHOLD = 0.5
 ANCHOR_MODULUS = 8
 MIN_SHARED_ANCHORS = 3
 ANCHOR_BUCKET_CAP = 1000
+#: The shared index in Redis is laid out for this many articles: about 33 to 64 bucket entries share a
+#: Redis key at this size, so that the ~90 bytes a key costs are spread over them. It stays correct
+#: beyond; past two to four times this size its keys leave Redis's compact encoding and memory per
+#: article grows about threefold. A change takes effect after `newsdedup reindex` (README: Capacity).
+INDEX_CAPACITY = 1_000_000
 #: Two articles tell the same story when their exact Jaccard similarity reaches MIN_JACCARD (a copy),
 #: or when MIN_CONTAINMENT of one's shingles are in the other (a part: an excerpt, a spliced story).
 MIN_JACCARD = 0.25
@@ -70,11 +75,42 @@ CRAWL_MAX_PAGE_BYTES = 5 * 1024 * 1024
 CRAWL_MAX_PAGES = 5000
 CRAWL_DEPTH_LIMIT = 3
 CRAWL_TIMEOUT_SECONDS = 3600
+#: Hostile pages: a download that takes longer than CRAWL_DOWNLOAD_TIMEOUT_SECONDS (a server that
+#: never finishes sending) is dropped after Scrapy's retries; a chain of more than CRAWL_MAX_REDIRECTS
+#: redirects is dropped (a loop back to a URL of the chain at once). Pages over CRAWL_MAX_PAGE_BYTES,
+#: on the wire or once decompressed, are dropped too; links deeper than CRAWL_DEPTH_LIMIT (site
+#: crawls) are not followed; CRAWL_MAX_PAGES ends a crawl.
+CRAWL_DOWNLOAD_TIMEOUT_SECONDS = 30.0
+CRAWL_MAX_REDIRECTS = 10
 AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 
 #: Celery: how long a delivered but unacknowledged task waits before Redis hands it to another
 #: worker. Longer than the longest task (a crawl), so that no task runs twice while alive.
 VISIBILITY_TIMEOUT_SECONDS = 2 * CRAWL_TIMEOUT_SECONDS
+
+#: A page whose database or Redis is away is tried again after a wait that doubles from 1 s up to
+#: RETRY_BACKOFF_MAX_SECONDS (a random half to all of it, so that workers do not come back in step),
+#: for as many attempts as cover an outage of RETRY_FOR_SECONDS even if every wait is the shortest;
+#: then the page is given up (logged as an error). Keep the wait well below the visibility timeout:
+#: a worker holds a page that waits, unacknowledged.
+RETRY_BACKOFF_MAX_SECONDS = 300
+RETRY_FOR_SECONDS = 6 * 3600
+
+#: The crawler's spool: a page the broker does not accept (Redis away) is written to an SQLite file in
+#: this folder (one file, shared by every crawler process of the host) and sent later, oldest first.
+SPOOL_DIR = Path("data/spool")
+#: After a failed send, pages go straight to the spool for this long before the broker is tried again;
+#: it is also how often a crawl tries to replay its spool. 0 tries the broker at every page.
+SPOOL_RETRY_SECONDS = 5.0
+#: How long the crawler waits for the broker to connect or to answer a publish (each of two tries)
+#: before the page goes to the spool.
+BROKER_TIMEOUT_SECONDS = 5.0
+
+#: Beat: the scheduler wakes at least this often, and holds its lock in Redis (RedBeat) for
+#: BEAT_LOCK_TIMEOUT_SECONDS, renewed at every wake-up. A second beat waits for the lock; it takes over
+#: within BEAT_LOCK_TIMEOUT_SECONDS when the holder dies. The timeout must be at least twice the interval.
+BEAT_MAX_LOOP_INTERVAL_SECONDS = 5
+BEAT_LOCK_TIMEOUT_SECONDS = 5 * BEAT_MAX_LOOP_INTERVAL_SECONDS
 
 LOG_LEVEL = "INFO"

@@ -1,7 +1,9 @@
 """The settings object: ``NEWSDEDUP_*`` environment variables over a TOML file over defaults.
 
 Read once at start-up with :func:`load_settings` and passed down; nothing else reads the
-environment.
+environment. Credentials come only from the environment: a settings file whose database or Redis
+URL holds a password is refused. Reading the settings also switches on log redaction
+(``config.redact``) for the process, so that no password read here reaches a log.
 """
 
 from __future__ import annotations
@@ -12,13 +14,16 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from config import defaults
 from config.errors import ConfigError
+from config.redact import has_password, install_log_redaction
 
 ENV_PREFIX = "NEWSDEDUP_"
+# Settings that may hold a credential, and so are only read from the environment when they do.
+URL_SETTINGS = ("database_url", "redis_url")
 
 
 class Settings(BaseSettings):
@@ -35,6 +40,7 @@ class Settings(BaseSettings):
     anchor_modulus: int = Field(defaults.ANCHOR_MODULUS, ge=1, le=1024)
     min_shared_anchors: int = Field(defaults.MIN_SHARED_ANCHORS, ge=1)
     anchor_bucket_cap: int = Field(defaults.ANCHOR_BUCKET_CAP, ge=1)
+    index_capacity: int = Field(defaults.INDEX_CAPACITY, ge=1)
     min_jaccard: float = Field(defaults.MIN_JACCARD, gt=0.0, le=1.0)
     min_containment: float = Field(defaults.MIN_CONTAINMENT, gt=0.0, le=1.0)
     splice_max_overlap: float = Field(defaults.SPLICE_MAX_OVERLAP, ge=0.0, lt=1.0)
@@ -57,11 +63,28 @@ class Settings(BaseSettings):
     crawl_max_pages: int = Field(defaults.CRAWL_MAX_PAGES, ge=1)
     crawl_depth_limit: int = Field(defaults.CRAWL_DEPTH_LIMIT, ge=0)
     crawl_timeout_seconds: int = Field(defaults.CRAWL_TIMEOUT_SECONDS, ge=1)
+    crawl_download_timeout_seconds: float = Field(defaults.CRAWL_DOWNLOAD_TIMEOUT_SECONDS, gt=0.0)
+    crawl_max_redirects: int = Field(defaults.CRAWL_MAX_REDIRECTS, ge=0)
     autothrottle_start_delay: float = Field(defaults.AUTOTHROTTLE_START_DELAY, ge=0.0)
     autothrottle_target_concurrency: float = Field(defaults.AUTOTHROTTLE_TARGET_CONCURRENCY, gt=0.0)
 
-    visibility_timeout_seconds: int = Field(defaults.VISIBILITY_TIMEOUT_SECONDS, ge=60)
+    visibility_timeout_seconds: int = Field(defaults.VISIBILITY_TIMEOUT_SECONDS, ge=1)
+    retry_backoff_max_seconds: int = Field(defaults.RETRY_BACKOFF_MAX_SECONDS, ge=1)
+    retry_for_seconds: int = Field(defaults.RETRY_FOR_SECONDS, ge=0)
+    spool_dir: Path = defaults.SPOOL_DIR
+    spool_retry_seconds: float = Field(defaults.SPOOL_RETRY_SECONDS, ge=0.0)
+    broker_timeout_seconds: float = Field(defaults.BROKER_TIMEOUT_SECONDS, gt=0.0)
+    beat_max_loop_interval_seconds: int = Field(defaults.BEAT_MAX_LOOP_INTERVAL_SECONDS, ge=1)
+    beat_lock_timeout_seconds: int = Field(defaults.BEAT_LOCK_TIMEOUT_SECONDS, ge=2)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = defaults.LOG_LEVEL  # type: ignore[assignment]  # a str constant that is one of the literals
+
+    @field_validator("beat_lock_timeout_seconds")
+    @classmethod
+    def _lock_outlives_two_loops(cls, timeout: int, info: ValidationInfo) -> int:
+        interval = info.data.get("beat_max_loop_interval_seconds")
+        if interval is not None and timeout < 2 * interval:
+            raise ValueError(f"must be at least twice beat_max_loop_interval_seconds ({interval})")
+        return timeout
 
     @classmethod
     def settings_customise_sources(
@@ -100,10 +123,12 @@ def read_toml(path: Path) -> dict[str, Any]:
 
 def load_settings() -> Settings:
     """Read the settings once: environment over the settings file over defaults."""
+    install_log_redaction()
     env = os.environ
     path, named = config_path(env)
     if path.exists():
         file_values = read_toml(path)
+        _no_credentials(file_values, path)
     elif named:
         raise ConfigError(f"{path}: settings file not found (named by {ENV_PREFIX}CONFIG)")
     else:
@@ -112,6 +137,17 @@ def load_settings() -> Settings:
         return Settings(**file_values)
     except ValidationError as e:
         raise ConfigError(_one_line(e, path, env)) from e
+
+
+def _no_credentials(file_values: Mapping[str, Any], path: Path) -> None:
+    """A ConfigError if a URL in the file holds a password: credentials come only from the environment."""
+    for field in URL_SETTINGS:
+        value = file_values.get(field)
+        if isinstance(value, str) and has_password(value):
+            raise ConfigError(
+                f"{path}: {field}: holds a password; credentials come only from the environment: "
+                f"set {ENV_PREFIX}{field.upper()} instead"
+            )
 
 
 def _one_line(error: ValidationError, path: Path, env: Mapping[str, str]) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 from scrapy.crawler import Crawler, CrawlerProcess
 
 from config import Settings, Source
+from crawler.limits import dropped
 from crawler.scrapy_settings import scrapy_settings
 from crawler.spider_loader import spider_for
 
@@ -23,7 +24,11 @@ SUMMARY_STATS = {
     "newsdedup/unchanged": "unchanged",
     "newsdedup/rejected": "rejected",
     "newsdedup/enqueued": "enqueued",
+    "newsdedup/spooled": "spooled",
+    "newsdedup/replayed": "replayed",
+    "newsdedup/refused/private_address": "refused_private",
     "robotstxt/forbidden": "robots_forbidden",
+    "newsdedup/charset_corrected": "charset_corrected",
     "log_count/ERROR": "errors",
     "finish_reason": "finish_reason",
 }
@@ -57,4 +62,6 @@ def crawl(
 
 def summary(crawler: Crawler) -> dict[str, Any]:
     stats = crawler.stats.get_stats() if crawler.stats else {}
-    return {label: stats.get(key, 0) for key, label in SUMMARY_STATS.items()}
+    counts = {label: stats.get(key, 0) for key, label in SUMMARY_STATS.items()}
+    # What the bounds stopped, by reason (crawler.limits): {"timeout": 1, "too_deep": 240, ...}.
+    return {**counts, "dropped": dropped(stats)}

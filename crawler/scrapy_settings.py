@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from config import Settings
+from crawler import address_guard, bodies, limits
 
 
 def scrapy_settings(settings: Settings) -> dict[str, Any]:
@@ -24,10 +25,20 @@ def scrapy_settings(settings: Settings) -> dict[str, Any]:
         "CONCURRENT_REQUESTS_PER_DOMAIN": 4,
         "DOWNLOAD_MAXSIZE": settings.crawl_max_page_bytes,
         "DOWNLOAD_WARNSIZE": settings.crawl_max_page_bytes // 2,
-        "DOWNLOAD_TIMEOUT": 30,
+        "DOWNLOAD_TIMEOUT": settings.crawl_download_timeout_seconds,
+        "REDIRECT_MAX_TIMES": settings.crawl_max_redirects,
         "DEPTH_LIMIT": settings.crawl_depth_limit,
         "CLOSESPIDER_PAGECOUNT": settings.crawl_max_pages,
         "CLOSESPIDER_TIMEOUT": settings.crawl_timeout_seconds,
+        # Every page or link a bound stops is counted (crawler.limits, crawler.bodies).
+        "DOWNLOADER_MIDDLEWARES": {
+            **limits.DOWNLOADER_MIDDLEWARES,
+            **bodies.DOWNLOADER_MIDDLEWARES,
+            **address_guard.DOWNLOADER_MIDDLEWARES,
+        },
+        # Only public addresses, or those a source allows; connections use the checked address.
+        "TWISTED_DNS_RESOLVER": address_guard.RESOLVER,
+        "SPIDER_MIDDLEWARES": limits.SPIDER_MIDDLEWARES,
         "COOKIES_ENABLED": False,
         # No listening ports in a crawler process: neither the telnet console nor remote control.
         "TELNETCONSOLE_ENABLED": False,

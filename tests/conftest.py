@@ -23,8 +23,9 @@ CORPUS = ROOT.parent / "shared" / "corpus"
 EXAMPLES = ROOT.parent / "shared" / "examples"
 
 REDIS_HOST = os.environ.get("NEWSDEDUP_TEST_REDIS", "redis://127.0.0.1:6379")
-# Database 15 of the machine's Redis is the tests' own; nothing else may use it.
-REDIS_TEST_DB = 15
+# Database 15 of the machine's Redis is the tests' own; nothing else may use it. Two test runs at
+# once (two checkouts) give each its own with NEWSDEDUP_TEST_REDIS_DB.
+REDIS_TEST_DB = int(os.environ.get("NEWSDEDUP_TEST_REDIS_DB", "15"))
 POSTGRES = os.environ.get("NEWSDEDUP_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 
 needs_corpus = pytest.mark.skipif(

@@ -3,6 +3,7 @@ worker gives (real PostgreSQL, real shared Redis index, real threads with their 
 
 from __future__ import annotations
 
+import subprocess
 import threading
 from pathlib import Path
 
@@ -10,7 +11,10 @@ import pytest
 
 from config import load_settings
 from newsdedup.report import iter_cluster_views
+from storage.db import create_db_engine, session_factory
 from storage.models import Article
+from tests.celery_worker import child_env, running_worker
+from tests.conftest import CORPUS, needs_corpus
 from tests.stories import repost_html, story
 from workers import clustering, processing
 from workers.page import Page
@@ -43,6 +47,57 @@ def pages() -> list[Page]:
 def partition(runtime: Runtime) -> set[frozenset[str]]:
     with runtime.sessions() as session:
         return {frozenset(m.url for m in v.members) for v in iter_cluster_views(session)}
+
+
+def clusters_of(database_url: str) -> dict[frozenset[str], str]:
+    """Each stored cluster as the set of its member URLs, with its canonical URL."""
+    engine = create_db_engine(database_url)
+    try:
+        with session_factory(engine)() as session:
+            return {frozenset(m.url for m in v.members): v.canonical.url for v in iter_cluster_views(session)}
+    finally:
+        engine.dispose()
+
+
+def ingest(path: Path, env: dict[str, str], cwd: Path, *options: str) -> str:
+    done = subprocess.run(
+        ["newsdedup", "ingest", "--quiet", *options, str(path)],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+@needs_corpus
+@pytest.mark.slow
+def test_four_worker_processes_store_the_corpus_clusters_of_one_process(
+    redis_url: str, postgres_url: str, tmp_path: Path
+) -> None:
+    """The development corpus ingested by one process (`newsdedup ingest`, SQLite) and enqueued to
+    a real worker with four pool processes (`newsdedup ingest --enqueue`, Redis, PostgreSQL): every
+    document is processed once and the stored clusters, members and canonical URLs, are identical.
+    Stories have up to a dozen copies in the corpus, so copies are processed at the same moment."""
+    docs = CORPUS / "docs.jsonl"
+    lines = len(docs.read_text(encoding="utf-8").splitlines())
+    one_db = f"sqlite:///{tmp_path / 'one.db'}"
+    ingest(docs, child_env(NEWSDEDUP_DATABASE_URL=one_db), tmp_path)
+    expected = clusters_of(one_db)
+    stored = sum(len(members) for members in expected)
+
+    env = child_env(NEWSDEDUP_DATABASE_URL=postgres_url, NEWSDEDUP_REDIS_URL=redis_url)
+    with running_worker(env, tmp_path, postgres_url, concurrency=4) as worker:
+        assert ingest(docs, env, tmp_path, "--enqueue") == f"{lines} lines: {lines} enqueued\n"
+        worker.wait_for(tasks=lines, articles=stored)
+        assert len(worker.pool()) == 4
+    raced = clusters_of(postgres_url)
+
+    assert stored == lines
+    assert raced == expected
 
 
 @pytest.mark.slow

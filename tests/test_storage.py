@@ -25,7 +25,7 @@ from tests.conftest import postgres_schema
 from tests.stories import Story, repost_html, story
 from workers.page import Page
 from workers.processing import Outcome, process_page
-from workers.runtime import INDEX_PREFIX, Runtime, set_runtime
+from workers.runtime import ANCHOR_PREFIX, INDEX_PREFIX, IndexMismatch, Runtime, set_runtime
 
 FETCHED = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 
@@ -481,12 +481,40 @@ def test_a_flushed_redis_index_is_rebuilt_from_the_database(
             b"rows": b"5",
             b"anchor_modulus": b"8",
             b"evidence_min_weight": b"1.0",
+            b"index_capacity": b"1000000",
         }
         assert make_storage(redis_url, INDEX_PREFIX).size() == 2
     finally:
         client.close()
     copy = process_page(page("http://newsflash-hub.example/news/bridge", bridge), restarted)
     assert (copy.status, copy.cluster_id) == ("joined", origin.cluster_id)
+
+
+def test_the_shared_index_is_laid_out_for_its_capacity_and_refuses_another(
+    monkeypatch: pytest.MonkeyPatch, postgres_url: str, redis_url: str
+) -> None:
+    """NEWSDEDUP_INDEX_CAPACITY sizes the Redis groups of each index (10,000 articles: 256 groups a
+    band for the LSH index, 2**14 groups for anchors and evidence; the layout key records it); a
+    runtime with another capacity refuses that index, naming the setting and the rebuild, rather
+    than missing every bucket the others wrote."""
+    monkeypatch.setenv("NEWSDEDUP_INDEX_CAPACITY", "10000")
+    sized = new_runtime(monkeypatch, postgres_url, redis_url)
+    open_shared_index(sized)
+    process_page(page(ORIGIN, story("bridge")), sized)
+    set_runtime(None)
+    client = redis.Redis.from_url(redis_url)
+    try:
+        layouts = {prefix: client.get(f"{prefix}:layout") for prefix in (INDEX_PREFIX, ANCHOR_PREFIX)}
+    finally:
+        client.close()
+    assert layouts == {
+        INDEX_PREFIX: b"compact v1; group bits 24; inline ids 16",
+        ANCHOR_PREFIX: b"compact v1; group bits 14; inline ids 16",
+    }
+
+    monkeypatch.setenv("NEWSDEDUP_INDEX_CAPACITY", "20000")
+    with pytest.raises(IndexMismatch, match=r"'index_capacity': '10000'.*newsdedup index rebuild"):
+        _ = new_runtime(monkeypatch, postgres_url, redis_url).index
 
 
 def test_assignment_lock_row_counts_every_assignment(runtime: Runtime) -> None:

@@ -7,22 +7,28 @@ connections, so the runtime is built lazily, on first use, in the process that u
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import islice
 from urllib.parse import urlsplit
 
 import redis
+from redis.lock import Lock
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings, Source, load_settings, load_sources
 from dedup.anchors import AnchorIndex
-from dedup.candidates import CandidateIndex
+from dedup.candidates import CandidateIndex, Entry
 from dedup.evidence import Evidence
-from dedup.index_storage import make_storage
+from dedup.index_storage import IndexStorage, make_storage
 from dedup.lsh import LSHIndex, banding
 from dedup.params import Params
-from dedup.signature import Signer
+from dedup.redis_storage import group_bits_for
+from dedup.shingles import Hashes
+from dedup.signature import Signature, Signer
 from storage import queries
 from storage.db import create_db_engine, migrate, session_factory
 
@@ -32,6 +38,16 @@ INDEX_PREFIX = "newsdedup:lsh"
 ANCHOR_PREFIX = "newsdedup:anchors"
 EVIDENCE_PREFIX = "newsdedup:evidence"
 REBUILD_LOCK = "newsdedup:lock:index-rebuild"
+# Written last by a rebuild: its absence means the shared index is empty or incomplete.
+INDEX_META = f"{INDEX_PREFIX}:meta"
+# A rebuild reports its progress after this many articles.
+PROGRESS_EVERY = 1000
+
+Progress = Callable[[int], None]
+# Keys an article puts into each index, per LSH band for the LSH index: the means over the
+# development corpus (bench/capacity.py prints them). They size the shared index's Redis groups.
+KEYS_PER_ARTICLE = {INDEX_PREFIX: 1, ANCHOR_PREFIX: 70, EVIDENCE_PREFIX: 76}
+LEADING_BITS = {INDEX_PREFIX: 16, ANCHOR_PREFIX: 0, EVIDENCE_PREFIX: 0}
 
 
 class IndexMismatch(RuntimeError):
@@ -95,52 +111,104 @@ class Runtime:
         """The candidate index: in memory and rebuilt from the database, or shared in Redis."""
         index = self._new_index()
         if self.settings.redis_url is None:
-            self._fill(index)
+            with self.sessions() as session:
+                self._fill(index, session)
         else:
             self._open_shared_index(index)
         return index
 
-    def rebuild_index(self) -> int:
+    def rebuild_index(self, progress: Progress | None = None) -> int:
         """Fill the index anew from the stored signatures; returns how many articles it holds.
+        ``progress`` is called with the number of articles indexed so far, every ``PROGRESS_EVERY``.
 
         This is also the repair for a shared index built with another threshold, so it does not
         check the index it replaces.
         """
+        with self._rebuild_lock():
+            return self._rebuild(progress)
+
+    def ensure_shared_index(self) -> None:
+        """Service mode, before each page: if Redis lost the shared index (flushed, or restarted
+        without persistence), rebuild it from the database first; one process rebuilds, the others
+        wait. Without this, pages would be clustered against an empty index until someone noticed."""
+        if self.settings.redis_url is None or self.redis.exists(INDEX_META):
+            return
+        with self._rebuild_lock():
+            if not self.redis.exists(INDEX_META):
+                count = self._rebuild()
+                # An empty database on a new Redis lost nothing: no warning then.
+                log.log(
+                    logging.WARNING if count else logging.INFO,
+                    "the shared index was missing from Redis: rebuilt it from the database (%d articles)",
+                    count,
+                )
+
+    def signed_articles(self) -> int:
+        """How many stored articles have a signature (what a rebuild indexes)."""
+        with self.sessions() as session:
+            totals = queries.counts(session)
+        return totals["articles"] - totals["articles_too_short_to_sign"]
+
+    def _rebuild(self, progress: Progress | None = None) -> int:
         index = self._new_index()
-        count = self._fill(index)
+        with self.sessions.begin() as session:
+            if self.settings.redis_url is not None:
+                # Pages being assigned now wait: none is indexed between the clear and a read of the
+                # signatures that misses it (its transaction still open), so none drops out.
+                queries.lock_assignment(session)
+            count = self._fill(index, session, progress)
         self.__dict__["index"] = index
         return count
+
+    def _rebuild_lock(self) -> AbstractContextManager[object]:
+        """The lock of shared index rebuilds (none in the embedded mode: the index is this process's)."""
+        if self.settings.redis_url is None:
+            return nullcontext()
+        lock: Lock = self.redis.lock(REBUILD_LOCK, timeout=3600, blocking_timeout=3600)
+        return lock
 
     def _new_index(self) -> CandidateIndex:
         s = self.settings
         return CandidateIndex(
-            lsh=LSHIndex(make_storage(s.redis_url, prefix=INDEX_PREFIX), s.lsh_threshold, s.num_perm),
-            anchors=AnchorIndex(
-                make_storage(s.redis_url, prefix=ANCHOR_PREFIX), s.min_shared_anchors, s.anchor_bucket_cap
-            ),
-            evidence=AnchorIndex(
-                make_storage(s.redis_url, prefix=EVIDENCE_PREFIX), s.min_shared_evidence, s.anchor_bucket_cap
-            ),
+            lsh=LSHIndex(self._storage(INDEX_PREFIX), s.lsh_threshold, s.num_perm),
+            anchors=AnchorIndex(self._storage(ANCHOR_PREFIX), s.min_shared_anchors, s.anchor_bucket_cap),
+            evidence=AnchorIndex(self._storage(EVIDENCE_PREFIX), s.min_shared_evidence, s.anchor_bucket_cap),
         )
 
-    def _fill(self, index: CandidateIndex) -> int:
+    def _storage(self, prefix: str) -> IndexStorage:
+        capacity = self.settings.index_capacity
+        bits = group_bits_for(capacity, KEYS_PER_ARTICLE[prefix], LEADING_BITS[prefix])
+        return make_storage(self.settings.redis_url, prefix=prefix, group_bits=bits)
+
+    def _fill(self, index: CandidateIndex, session: Session, progress: Progress | None = None) -> int:
         index.clear()
-        with self.sessions() as session:
-            for article_id, signature, anchors, evidence in queries.signatures(session):
-                if signature.shape[0] != self.settings.num_perm:
-                    raise IndexMismatch(
-                        f"stored signatures have {signature.shape[0]} values but num_perm is "
-                        f"{self.settings.num_perm}: set NEWSDEDUP_NUM_PERM={signature.shape[0]} "
-                        "or process the articles again into a new database"
-                    )
-                rare = Evidence.from_bytes(evidence).rare(self.settings.evidence_min_weight)
-                index.insert(article_id, signature, anchors, rare)
+        done = 0
+        entries = (self._entry(*row) for row in queries.signatures(session))
+        # In batches: one pipeline per index and batch on Redis, where one article at a time costs
+        # three round trips (bench/capacity.py measures both).
+        while batch := list(islice(entries, PROGRESS_EVERY)):
+            done += index.insert_many(batch, batch=PROGRESS_EVERY)
+            if progress is not None and len(batch) == PROGRESS_EVERY:
+                progress(done)
         self._write_index_meta()
+        if progress is not None:
+            progress(done)
         return len(index)
+
+    def _entry(self, article_id: int, signature: Signature, anchors: Hashes, evidence: bytes) -> Entry:
+        """What the index holds of a stored article: its rare evidence terms, not all of them."""
+        if signature.shape[0] != self.settings.num_perm:
+            raise IndexMismatch(
+                f"stored signatures have {signature.shape[0]} values but num_perm is "
+                f"{self.settings.num_perm}: set NEWSDEDUP_NUM_PERM={signature.shape[0]} "
+                "or process the articles again into a new database"
+            )
+        rare = Evidence.from_bytes(evidence).rare(self.settings.evidence_min_weight)
+        return article_id, signature, anchors, rare
 
     def _open_shared_index(self, index: CandidateIndex) -> None:
         client = self.redis
-        meta = {k.decode(): v.decode() for k, v in client.hgetall(f"{INDEX_PREFIX}:meta").items()}  # type: ignore[union-attr]  # sync client
+        meta = {k.decode(): v.decode() for k, v in client.hgetall(INDEX_META).items()}  # type: ignore[union-attr]  # sync client
         expected = self._index_meta()
         if meta and meta != expected:
             raise IndexMismatch(
@@ -151,8 +219,9 @@ class Runtime:
             # A new or flushed Redis: one process rebuilds, the others wait for it.
             # The lock lives outside the index's key space: a rebuild clears that space.
             with client.lock(REBUILD_LOCK, timeout=3600, blocking_timeout=3600):
-                if not client.exists(f"{INDEX_PREFIX}:meta"):
-                    count = self._fill(index)
+                if not client.exists(INDEX_META):
+                    with self.sessions() as session:
+                        count = self._fill(index, session)
                     log.info("rebuilt the shared index from the database: %d articles", count)
 
     def _index_meta(self) -> dict[str, str]:
@@ -164,12 +233,13 @@ class Runtime:
             "rows": str(rows),
             "anchor_modulus": str(s.anchor_modulus),
             "evidence_min_weight": str(s.evidence_min_weight),
+            "index_capacity": str(s.index_capacity),
         }
 
     def _write_index_meta(self) -> None:
         if self.settings.redis_url is not None:
             for name, value in self._index_meta().items():
-                self.redis.hset(f"{INDEX_PREFIX}:meta", name, value)
+                self.redis.hset(INDEX_META, name, value)
 
     @cached_property
     def redis(self) -> redis.Redis:

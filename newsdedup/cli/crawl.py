@@ -66,13 +66,18 @@ def crawl_command(names: tuple[str, ...], enqueue: bool) -> None:
 
 def summary_table(summaries: dict[str, dict[str, Any]]) -> Table:
     """One row per crawled source: pages, and what processing made of them (all-zero columns left out)."""
-    counted = ("new", "joined", "updated", "unchanged", "rejected", "enqueued", "robots_forbidden", "errors")
-    columns = ["pages", *(c for c in counted if any(s[c] for s in summaries.values()))]
+    counted = (
+        *("new", "joined", "updated", "unchanged", "rejected", "enqueued", "spooled", "replayed"),
+        *("robots_forbidden", "refused_private", "dropped", "errors"),
+    )
+    # The pages the crawl's bounds stopped, all reasons together (the log names each).
+    rows = {name: {**s, "dropped": sum(s.get("dropped", {}).values())} for name, s in summaries.items()}
+    columns = ["pages", *(c for c in counted if any(s.get(c) for s in rows.values()))]
     table = Table(show_edge=False)
     table.add_column("source")
     for column in columns:
         table.add_column(column.replace("_", " "), justify="right")
     table.add_column("finished")
-    for name, summary in summaries.items():
+    for name, summary in rows.items():
         table.add_row(name, *(str(summary[c]) for c in columns), str(summary["finish_reason"]))
     return table
