@@ -6,7 +6,7 @@ name = "dailycourier"            # letters, digits, '-' and '_'; used as the spi
 kind = "sitemap"                 # feed | sitemap | site
 start_urls = ["http://dailycourier.example/sitemap.xml"]
 allowed_domains = ["dailycourier.example"]   # default: the hosts of start_urls
-schedule = "*/30 * * * *"        # cron: minute hour day-of-month month day-of-week (UTC)
+schedule = "*/30 * * * *"        # cron: minute hour day-of-month month day-of-week (in TIMEZONE)
 language = "en"                  # optional hint, ISO 639-1
 publisher = true                 # an original publisher: its pages win the canonical choice
 allow_private = ["127.0.0.1"]    # private addresses this source may reach (default: none)
@@ -98,19 +98,44 @@ def _network(value: object) -> Network:
         ) from None
 
 
+# The five cron fields in order, with the range Celery's crontab accepts for each (weekday 0 = Sunday).
+CRON_FIELDS = (
+    ("minute", 0, 59),
+    ("hour", 0, 23),
+    ("day-of-month", 1, 31),
+    ("month", 1, 12),
+    ("day-of-week", 0, 6),
+)
+_OUT_OF_RANGE = re.compile(r"Invalid (?:end|beginning) range: (\d+) [<>] \d+")
+
+
 def cron_fields(schedule: str) -> tuple[str, str, str, str, str]:
-    """The five fields of a cron expression, each checked by Celery's own crontab parser."""
-    from celery.schedules import ParseException, crontab  # celery parses cron the way beat will run it
+    """The five fields of a cron expression, each checked by Celery's own crontab parser; a ValueError
+    names the field that is wrong (``minute field: 61 is out of range 0-59``)."""
+    # Celery parses cron the way beat will run it.
+    from celery.schedules import ParseException, crontab, crontab_parser
 
     fields = schedule.split()
     if len(fields) != 5:
         raise ValueError(f"{schedule!r} is not a cron expression of 5 fields (minute hour day month weekday)")
+    for value, (name, low, high) in zip(fields, CRON_FIELDS, strict=True):
+        try:
+            crontab_parser(high - low + 1, low).parse(value)
+        except (ValueError, ParseException) as e:
+            raise ValueError(f"{name} field: {_cron_reason(value, low, high, str(e))}") from e
     minute, hour, day, month, weekday = fields
     try:
         crontab(minute=minute, hour=hour, day_of_month=day, month_of_year=month, day_of_week=weekday)
     except (ValueError, ParseException) as e:
         raise ValueError(f"{schedule!r} is not a valid cron expression: {e}") from e
     return minute, hour, day, month, weekday
+
+
+def _cron_reason(value: str, low: int, high: int, message: str) -> str:
+    out_of_range = _OUT_OF_RANGE.match(message)
+    if out_of_range:
+        return f"{out_of_range.group(1)} is out of range {low}-{high}"
+    return f"{value!r} is not a number, a range (1-5), a list (1,3) or a step (*/5)"
 
 
 def resolve_sources_path(path: Path) -> Path:
