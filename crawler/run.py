@@ -5,14 +5,25 @@ A Twisted reactor starts once per process, so a process runs one batch of crawls
 
 from __future__ import annotations
 
+import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from scrapy.crawler import Crawler, CrawlerProcess
+from scrapy.settings import default_settings
+from sqlalchemy.exc import SQLAlchemyError
 
 from config import Settings, Source
+from config.logs import formatter
+from config.redact import install_log_redaction
 from crawler.limits import dropped
 from crawler.scrapy_settings import scrapy_settings
 from crawler.spider_loader import spider_for
+from storage.db import DatabaseURLError, create_db_engine, migrate, session_factory
+from storage.stats import record_crawl_run
+
+log = logging.getLogger(__name__)
+_handler: logging.Handler | None = None
 
 # The stats a crawl summary reports, and the names it gives them.
 SUMMARY_STATS = {
@@ -42,12 +53,15 @@ def crawl(
 ) -> dict[str, dict[str, Any]]:
     """Crawl the sources now, together; returns a summary per source name.
 
-    ``install_root_handler=False`` leaves logging to the caller (the CLI has its own handler).
+    ``install_root_handler=False`` leaves logging to the caller (the CLI has its own handler). Each
+    source's run is recorded in the ``crawl_runs`` table when the crawls end (``record_runs``).
     """
+    if install_root_handler:
+        install_log_handler(settings)
     process = CrawlerProcess(
         settings={
             **scrapy_settings(settings),
-            "LOG_INSTALL_ROOT_HANDLER": install_root_handler,
+            "LOG_INSTALL_ROOT_HANDLER": False,  # install_log_handler's takes its place
             **(overrides or {}),
         }
     )
@@ -57,7 +71,9 @@ def crawl(
         crawlers.append((source.name, crawler))
         process.crawl(crawler)
     process.start()
-    return {name: summary(crawler) for name, crawler in crawlers}
+    summaries = {name: summary(crawler) for name, crawler in crawlers}
+    record_runs(settings, {name: _times(crawler) for name, crawler in crawlers}, summaries)
+    return summaries
 
 
 def summary(crawler: Crawler) -> dict[str, Any]:
@@ -65,3 +81,45 @@ def summary(crawler: Crawler) -> dict[str, Any]:
     counts = {label: stats.get(key, 0) for key, label in SUMMARY_STATS.items()}
     # What the bounds stopped, by reason (crawler.limits): {"timeout": 1, "too_deep": 240, ...}.
     return {**counts, "dropped": dropped(stats)}
+
+
+def install_log_handler(settings: Settings) -> None:
+    """The root handler Scrapy would install, writing the lines of NEWSDEDUP_LOG_FORMAT (config.logs):
+    Scrapy's text lines with the page's source and url appended, or JSON objects. Replaces the one an
+    earlier call installed."""
+    global _handler
+    if _handler is not None:
+        logging.root.removeHandler(_handler)
+    _handler = logging.StreamHandler()
+    _handler.setLevel(settings.log_level)
+    scrapy_format = logging.Formatter(default_settings.LOG_FORMAT, default_settings.LOG_DATEFORMAT)
+    _handler.setFormatter(formatter(settings.log_format, scrapy_format))
+    logging.root.setLevel(logging.NOTSET)
+    logging.root.addHandler(_handler)
+    install_log_redaction()
+
+
+def _times(crawler: Crawler) -> tuple[datetime, datetime]:
+    """When the crawl started and finished (now, for a crawl that never opened its spider)."""
+    stats = crawler.stats.get_stats() if crawler.stats else {}
+    now = datetime.now(UTC)
+    return stats.get("start_time", now), stats.get("finish_time", now)
+
+
+def record_runs(
+    settings: Settings, times: dict[str, tuple[datetime, datetime]], summaries: dict[str, dict[str, Any]]
+) -> None:
+    """One ``crawl_runs`` row per source in the settings' database. A database that cannot take them
+    costs the crawl nothing: the failure is logged, and only ``newsdedup stats`` misses the runs."""
+    try:
+        engine = create_db_engine(settings.database_url)
+        try:
+            migrate(engine)
+            with session_factory(engine).begin() as session:
+                for name, (started, finished) in times.items():
+                    run = {**summaries[name], "started_at": started, "finished_at": finished}
+                    record_crawl_run(session, name, run)
+        finally:
+            engine.dispose()
+    except (SQLAlchemyError, DatabaseURLError) as e:
+        log.error("crawl runs of %s not recorded: %s", ", ".join(times), e)

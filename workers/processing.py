@@ -15,6 +15,7 @@ from typing import Literal
 from sqlalchemy.orm import Session
 
 from config import Source
+from config.logs import current_task_id, page_logger
 from dedup.document import Document, NoStoryText, prepare
 from dedup.urls import normalize_url
 from storage import queries
@@ -53,7 +54,19 @@ class Outcome:
 
 
 def process_page(page: Page, runtime: Runtime) -> Outcome:
-    """Clean and cluster one page, and store the result. Rejects pages without story text."""
+    """Clean and cluster one page, and store the result. Rejects pages without story text. Logs one
+    line with the outcome, carrying the page's source and URL (and the task id in a worker)."""
+    outcome = _process(page, runtime)
+    named = runtime.source_named(page.source) or runtime.source_for_url(page.final_url or page.url)
+    source = named.name if named else page.source
+    fields = page_logger(log, source=source, url=page.url, task_id=current_task_id())
+    cluster = f" -> cluster {outcome.cluster_id}" if outcome.cluster_id is not None else ""
+    reason = f": {outcome.reason}" if outcome.reason else ""
+    fields.info("%s %s%s%s", outcome.status, page.url, cluster, reason)
+    return outcome
+
+
+def _process(page: Page, runtime: Runtime) -> Outcome:
     source = runtime.source_named(page.source) or runtime.source_for_url(page.final_url or page.url)
     try:
         document = prepare(
@@ -86,9 +99,7 @@ def process_page(page: Page, runtime: Runtime) -> Outcome:
         if existing is not None and existing.content_hash == document.content_hash:
             return Outcome(page.url, "unchanged", existing.id, existing.cluster_id)
         drafts = _bring_up_to_date(session, runtime, document, url_key, claim_key, examined, drafts, existing)
-        outcome = _store(session, runtime, page, document, existing, source, drafts)
-    log.info("%s %s -> cluster %s", outcome.status, page.url, outcome.cluster_id)
-    return outcome
+        return _store(session, runtime, page, document, existing, source, drafts)
 
 
 def _bring_up_to_date(

@@ -7,6 +7,7 @@ import logging
 import os
 import subprocess
 import sys
+import time
 from typing import Any
 
 import redis
@@ -14,8 +15,9 @@ from celery import Task
 from redis.exceptions import LockError
 from sqlalchemy.exc import OperationalError
 
+from config.logs import page_logger
 from config.sources import find_source
-from workers import processing
+from workers import metrics, processing
 from workers.app import app
 from workers.page import BadPage, parse_page
 from workers.retry import backoff_seconds, retries_for
@@ -36,24 +38,36 @@ def process_page(self: Task[Any, Any], page: dict[str, Any]) -> dict[str, Any]:
     """Clean, cluster and store one page (a ``workers.page.Page`` as JSON). While the database or
     Redis is away the page is tried again later (``workers.retry``); its message is acknowledged
     only once the page is stored or a retry of it has been sent."""
+    started = time.monotonic()
     try:
         parsed = parse_page(page)
     except BadPage as e:
         url = page.get("url") if isinstance(page, dict) else None
-        log.error("rejected page %s: %s", url, e)
+        source = page.get("source") if isinstance(page, dict) else None
+        fields = page_logger(log, source=source, url=url, task_id=self.request.id)
+        fields.error("rejected page %s: %s", url, e)
+        metrics.record_page("rejected", time.monotonic() - started, None)
         return {"url": url, "status": "rejected", "reason": str(e)}
     runtime = get_runtime()
     try:
         runtime.ensure_shared_index()
-        return processing.process_page(parsed, runtime).as_dict()
+        outcome = processing.process_page(parsed, runtime).as_dict()
     except _TRANSIENT as e:
         settings = runtime.settings
         retries, cap = self.request.retries, settings.retry_backoff_max_seconds
         limit = retries_for(settings.retry_for_seconds, cap)
+        fields = page_logger(log, source=parsed.source, url=parsed.url, task_id=self.request.id)
         if retries >= limit:
-            log.error("gave up on page %s after %d retries: %s", parsed.url, retries, e)
+            fields.error("gave up on page %s after %d retries: %s", parsed.url, retries, e)
+            metrics.record_page("failed", time.monotonic() - started, None)
             raise
+        metrics.record_page("retried", time.monotonic() - started, None)
         raise self.retry(exc=e, countdown=backoff_seconds(retries, cap), max_retries=limit) from e
+    except Exception:
+        metrics.record_page("failed", time.monotonic() - started, None)
+        raise
+    metrics.record_page(str(outcome["status"]), time.monotonic() - started, len(runtime.index))
+    return outcome
 
 
 # A running crawl holds this lock (plus the source's name), so that beat or an operator does not start
@@ -98,7 +112,7 @@ def _crawl_child(name: str, timeout: int) -> dict[str, Any]:
         raise CrawlFailed(f"crawl of {name} exited with {child.returncode}: {tail}")
     lines = child.stdout.strip().splitlines()
     result: dict[str, Any] = json.loads(lines[-1])[name] if lines else {}
-    log.info("crawled %s: %s", name, result)
+    page_logger(log, source=name).info("crawled %s: %s", name, result)
     return result
 
 

@@ -1,0 +1,83 @@
+"""``newsdedup stats``: per source (crawl runs, pages, errors, articles, clusters opened, last run), the
+cluster-size distribution, and the totals. ``--json`` prints the same as one JSON object."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from storage import queries
+from storage.stats import SourceStats, size_distribution, source_stats
+from workers.runtime import get_runtime
+
+SOURCE_COLUMNS = ("runs", "pages", "errors", "articles", "clusters")
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
+def stats(as_json: bool) -> None:
+    """Per source: crawl runs, pages fetched, errors, articles stored, clusters it opened (its article
+    was the first of the cluster), last run and its duration; cluster sizes; totals and index size."""
+    runtime = get_runtime()
+    with runtime.sessions() as session:
+        sources = source_stats(session)
+        sizes = size_distribution(session)
+        totals = queries.counts(session)
+    totals["indexed_articles"] = len(runtime.index)
+    if as_json:
+        click.echo(json.dumps(as_document(sources, sizes, totals), sort_keys=True))
+        return
+    console = Console()
+    if sources:
+        console.print(sources_table(sources))
+    console.print(sizes_table(sizes))
+    console.print(totals_table(totals))
+
+
+def as_document(sources: list[SourceStats], sizes: dict[str, int], totals: dict[str, int]) -> dict[str, Any]:
+    """What --json prints: {"sources": [...], "cluster_sizes": {...}, "totals": {...}}."""
+    rows = [{**asdict(s), "last_run": _iso(s.last_run)} for s in sources]
+    return {"sources": rows, "cluster_sizes": sizes, "totals": totals}
+
+
+def sources_table(sources: list[SourceStats]) -> Table:
+    table = Table(show_edge=False)
+    table.add_column("source")
+    for column in SOURCE_COLUMNS:
+        table.add_column(column, justify="right")
+    table.add_column("last run")
+    table.add_column("duration", justify="right")
+    for s in sources:
+        table.add_row(
+            s.source,
+            *(str(getattr(s, column)) for column in SOURCE_COLUMNS),
+            s.last_run.strftime("%Y-%m-%d %H:%M:%S") if s.last_run else "-",
+            f"{s.duration_seconds:.1f} s" if s.duration_seconds is not None else "-",
+        )
+    return table
+
+
+def sizes_table(sizes: dict[str, int]) -> Table:
+    table = Table(show_edge=False)
+    table.add_column("cluster size", justify="right")
+    table.add_column("clusters", justify="right")
+    for label, count in sizes.items():
+        table.add_row(label, str(count))
+    return table
+
+
+def totals_table(totals: dict[str, int]) -> Table:
+    table = Table(show_header=False, show_edge=False)
+    for name, value in totals.items():
+        table.add_row(name.replace("_", " "), str(value))
+    return table
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
