@@ -19,6 +19,7 @@ from dedup.canonical import choose_canonical
 from dedup.document import Document
 from dedup.evidence import Agreement, Evidence, agreement, evidence, stored_agreement
 from dedup.overlap import Overlap, Verdict, judge, overlap
+from dedup.overrides import Constraint, apply, chosen_canonical
 from dedup.partition import partition
 from dedup.shingles import Hashes, shingle_hashes
 from dedup.signature import from_bytes, to_bytes
@@ -158,7 +159,7 @@ def recluster(session: Session, runtime: Runtime, start: set[int], moved: int) -
     has no say in that (a changed article that leaves its story does not take the story's id along).
     """
     params = runtime.params
-    nodes, links = queries.component(session, start)
+    nodes, links, constraints = scope(session, start)
     info = queries.comparables(session, nodes)
 
     # The partition asks about the same pairs again and again (every container of both): decode
@@ -183,13 +184,14 @@ def recluster(session: Session, runtime: Runtime, start: set[int], moved: int) -
     def disjoint(x: int, y: int) -> bool:
         return judged_disjoint(min(x, y), max(x, y))
 
-    result = partition(
+    derived = partition(
         nodes,
         [queries.partition_link(k) for k in links],
         disjoint,
         params.min_containment,
         params.translation_min_score,
     )
+    result = apply(derived, constraints, [(k.article_a, k.article_b) for k in links])
     articles = {a.id: a for a in session.scalars(select(Article).where(Article.id.in_(sorted(nodes))))}
     before = {a.cluster_id for a in articles.values() if a.cluster_id is not None}
 
@@ -221,12 +223,29 @@ def recluster(session: Session, runtime: Runtime, start: set[int], moved: int) -
     for i, members in enumerate(result.clusters):
         cluster = session.get_one(Cluster, cluster_ids[i])
         cluster.size = len(members)
-        cluster.canonical_article_id = choose_canonical(queries.members(session, cluster.id)).id
+        chosen = chosen_canonical(sorted(members), constraints)
+        cluster.canonical_article_id = (
+            chosen if chosen is not None else choose_canonical(queries.members(session, cluster.id)).id
+        )
     for article_id, others in sorted(result.related.items()):
         for i in sorted(others):
             session.add(Related(article_id=article_id, cluster_id=cluster_ids[i]))
     for gone in sorted(before - taken):
         session.delete(session.get_one(Cluster, gone))
+
+
+def scope(session: Session, start: set[int]) -> tuple[set[int], list[Link], list[Constraint]]:
+    """The articles whose clusters are derived together with ``start``: those reachable over links
+    and over the operator overrides that name them (``dedup.overrides``); the links among them and
+    the overrides."""
+    nodes = set(start)
+    while True:
+        nodes, links = queries.component(session, nodes)
+        constraints = queries.constraints(session, nodes)
+        named = set().union(*(c.articles for c in constraints)) - nodes
+        if not named:
+            return nodes, links, constraints
+        nodes |= named
 
 
 def store_signals(article: Article, document: Document) -> None:
@@ -294,7 +313,7 @@ def relink_all(session: Session, runtime: Runtime) -> int:
     done: set[int] = set()
     for article_id in ids:
         if article_id not in done:
-            nodes, _ = queries.component(session, {article_id})
+            nodes, _, _ = scope(session, {article_id})
             recluster(session, runtime, nodes, moved=-1)
             done |= nodes
     return int(session.scalar(select(func.count()).select_from(Link)) or 0)

@@ -1,11 +1,10 @@
-"""``newsdedup clusters list|show|export``."""
+"""``newsdedup clusters list|show|export|why`` (and merge|split|set-canonical, from ``corrections``)."""
 
 from __future__ import annotations
 
 import json
 import sys
 from pathlib import Path
-from typing import TextIO
 
 import click
 from rich.console import Console
@@ -15,8 +14,11 @@ from sqlalchemy.orm import Session
 
 from config.redact import redact_text
 from dedup.params import Params
+from newsdedup.cli.corrections import merge, set_canonical, split
+from newsdedup.cli.diff import plain_lines, side_by_side
 from newsdedup.cli.errors import CLIError
-from newsdedup.cli.render import cluster_table, shown
+from newsdedup.cli.export import export_progress, write_csv, write_jsonl
+from newsdedup.cli.render import cluster_table, override_dict, override_line, shown
 from newsdedup.explain import Explanation, UnknownArticle, explain
 from newsdedup.report import cluster_view, iter_cluster_views
 from storage import queries
@@ -35,6 +37,11 @@ _MIN_SIZE = click.option(
 @click.group()
 def clusters() -> None:
     """Inspect the clusters: one per story."""
+
+
+clusters.add_command(merge)
+clusters.add_command(split)
+clusters.add_command(set_canonical)
 
 
 @clusters.command("list")
@@ -71,13 +78,35 @@ def list_clusters(min_size: int, limit: int | None, as_json: bool) -> None:
 
 @clusters.command("show")
 @click.argument("cluster_id", type=int)
-def show(cluster_id: int) -> None:
-    """One cluster: the head of the canonical text, and every member with its source link."""
+@click.option(
+    "--diff", "diff_url", default=None, metavar="URL", help="Compare this member with the canonical."
+)
+@click.option("--json", "as_json", is_flag=True, help="The cluster as one JSON object (the export line).")
+def show(cluster_id: int, diff_url: str | None, as_json: bool) -> None:
+    """One cluster: the head of the canonical text, every member with its source link, and the
+    overrides that touch it. With --diff URL: that member against the canonical, paragraph by
+    paragraph (side by side, changes highlighted, on a terminal; -/+ lines otherwise)."""
     with get_runtime().sessions() as session:
         view = cluster_view(session, cluster_id)
         if view is None:
             raise CLIError(f"no cluster {cluster_id}: `newsdedup clusters list` shows the ids")
         text = queries.article_text(session, view.canonical.article_id)
+        overrides = queries.overrides_of_cluster(session, cluster_id)
+        if diff_url is not None:
+            member = next((m for m in view.members if diff_url in (m.url, m.final_url)), None)
+            if member is None:
+                raise CLIError(
+                    f"{diff_url} is not in cluster {cluster_id}: "
+                    f"`newsdedup clusters show {cluster_id}` lists its members"
+                )
+            _print_diff(
+                view.canonical.url, member.url, text, queries.article_text(session, member.article_id)
+            )
+            return
+    if as_json:
+        line = view.as_dict() | {"overrides": [override_dict(o, urls) for o, urls in overrides]}
+        click.echo(redact_text(json.dumps(line, ensure_ascii=False)))
+        return
     console = Console()
     console.print(cluster_table(view))
     console.print()
@@ -98,11 +127,28 @@ def show(cluster_id: int) -> None:
         console.print("[bold]source links[/bold]")
         for member in claimed:
             console.print(shown(f"  {member.url} -> {member.claimed_source_url}"))
+    if overrides:
+        console.print()
+        console.print("[bold]overrides[/bold] (operator corrections, oldest first; the latest wins)")
+        for override, urls in overrides:
+            console.print(shown(f"  {override_line(override, urls)}"))
+
+
+def _print_diff(canonical_url: str, member_url: str, canonical: str, member: str) -> None:
+    console = Console()
+    if console.is_terminal:
+        console.print(side_by_side(canonical_url, member_url, canonical, member))
+    else:
+        click.echo("\n".join(plain_lines(canonical_url, member_url, canonical, member)))
 
 
 @clusters.command("export")
 @click.option(
-    "--format", "output_format", type=click.Choice(["jsonl"]), default="jsonl", help="Output format."
+    "--format",
+    "output_format",
+    type=click.Choice(["jsonl", "csv"]),
+    default="jsonl",
+    help="jsonl: one line per cluster; csv: one row per member.",
 )
 @click.option(
     "-o",
@@ -113,26 +159,22 @@ def show(cluster_id: int) -> None:
 )
 @_MIN_SIZE
 def export(output_format: str, output: Path | None, min_size: int) -> None:
-    """Every cluster as one JSON line: cluster_id, canonical_url, size, members (singletons included)."""
+    """Every cluster (singletons included): as JSON lines (cluster_id, canonical_url, size, members)
+    or as CSV, one row per member. A progress bar on stderr on a terminal when the output goes to a file."""
+    write = write_csv if output_format == "csv" else write_jsonl
     with get_runtime().sessions() as session:
-        if output is None:
-            count = _write(sys.stdout, session, min_size)
-        else:
-            partial = output.with_name(output.name + ".partial")
-            with partial.open("w", encoding="utf-8") as f:
-                count = _write(f, session, min_size)
-            partial.replace(output)  # a reader never sees half a file
+        total = queries.count_clusters(session, min_size)
+        with export_progress(total, to_terminal=output is None and sys.stdout.isatty()) as advance:
+            views = iter_cluster_views(session, min_size=min_size)
+            if output is None:
+                count = write(sys.stdout, views, advance)
+            else:
+                partial = output.with_name(output.name + ".partial")
+                with partial.open("w", encoding="utf-8", newline="") as f:
+                    count = write(f, views, advance)
+                partial.replace(output)  # a reader never sees half a file
     if output is not None:
         click.echo(f"exported {count} clusters to {output}", err=True)
-
-
-def _write(out: TextIO, session: Session, min_size: int) -> int:
-    count = 0
-    for view in iter_cluster_views(session, min_size=min_size):
-        # A crawled URL may carry a password (user:pw@host): no output of the command line shows one.
-        out.write(redact_text(json.dumps(view.as_dict(), ensure_ascii=False)) + "\n")
-        count += 1
-    return count
 
 
 @clusters.command("why")
@@ -165,7 +207,7 @@ def why(url_a: str, url_b: str) -> None:
             f"both texts ≥ {p.min_shingles} shingles",
             *_evidence_lines(e, p),
             f"verdict:           {e.verdict.rule}",
-            f"clusters:          {_clustering(e)}",
+            f"clusters:          {_clustering(e, _overridden(session, e))}",
         ]
     click.echo(redact_text("\n".join(lines)))  # stored URLs: any password in them shows as ***
 
@@ -192,8 +234,20 @@ def _describe(label: str, article: Article, shingle_count: int) -> list[str]:
     ]
 
 
-def _clustering(e: Explanation) -> str:
+def _overridden(session: Session, e: Explanation) -> set[str]:
+    """The kinds of the merges and splits that name either article."""
+    return {c.kind for c in queries.constraints(session, {e.a.id, e.b.id}) if c.kind != "canonical"}
+
+
+def _clustering(e: Explanation, overridden: set[str]) -> str:
     same = e.a.cluster_id == e.b.cluster_id
+    if same and "merge" in overridden and not (e.linked or e.path):
+        return f"same cluster {e.a.cluster_id}: held together by an operator merge (`clusters show` lists it)"
+    if not same and "split" in overridden and (e.linked or e.path):
+        return (
+            f"different clusters ({e.a.cluster_id}, {e.b.cluster_id}): kept apart by an operator split"
+            " (`clusters show` lists it)"
+        )
     if same and e.linked:
         return f"same cluster {e.a.cluster_id}: linked directly"
     if same and e.path:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import click
 from rich.console import Console
 from rich.table import Table
 
+from config.redact import redact_text
 from config.sources import find_source
 from crawler.run import crawl
 from newsdedup.cli.errors import SetupError
@@ -20,9 +22,22 @@ def sources() -> None:
 
 
 @sources.command("list")
-def list_sources() -> None:
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line instead of a table.")
+def list_sources(as_json: bool) -> None:
     """Every source: name, kind, schedule, language hint, publisher flag, start URLs."""
     runtime = get_runtime()
+    if as_json:
+        for s in runtime.sources:
+            line = {
+                "name": s.name,
+                "kind": s.kind,
+                "schedule": s.schedule,
+                "language": s.language,
+                "publisher": s.publisher,
+                "start_urls": list(s.start_urls),
+            }
+            click.echo(redact_text(json.dumps(line, ensure_ascii=False)))
+        return
     table = Table(show_edge=False)
     for column in ("name", "kind", "schedule", "lang", "publisher", "start urls"):
         table.add_column(column, overflow="fold")

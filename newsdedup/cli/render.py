@@ -13,6 +13,7 @@ from rich.text import Text
 
 from config.redact import redact_text
 from newsdedup.report import ClusterView
+from storage.models import Override
 
 
 def shown(value: str) -> Text:
@@ -60,3 +61,31 @@ def print_clusters(console: Console, views: list[ClusterView]) -> None:
     for view in views:
         console.print(cluster_table(view))
         console.print()
+
+
+def override_line(override: Override, urls: list[str]) -> str:
+    """One override as `clusters show` lists it: '#3 2026-11-27 08:50 UTC merge of clusters 4 and 9 (by
+    ann: same event)'."""
+    when = override.created_at.strftime("%Y-%m-%d %H:%M UTC")
+    if override.kind == "merge":
+        what = f"merge of clusters {override.cluster_a} and {override.cluster_b}"
+    elif override.kind == "split":
+        what = f"split of {', '.join(urls)} from cluster {override.cluster_a}"
+    else:
+        what = f"canonical: {', '.join(urls)}"
+    by = f"by {override.operator}" if override.operator else ""
+    detail = ": ".join(part for part in (by, override.note or "") if part)
+    return f"#{override.id} {when} {what}" + (f" ({detail})" if detail else "")
+
+
+def override_dict(override: Override, urls: list[str]) -> dict[str, object]:
+    """One override for `--json` output (URLs redacted by the caller)."""
+    return {
+        "id": override.id,
+        "kind": override.kind,
+        "clusters": [c for c in (override.cluster_a, override.cluster_b) if c is not None],
+        "urls": urls,
+        "note": override.note,
+        "operator": override.operator,
+        "created_at": override.created_at.isoformat(),
+    }

@@ -1,0 +1,101 @@
+"""``newsdedup articles find URL|TEXT``: which cluster holds a stored article, or which clusters are
+closest to a text that is not stored."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from config.redact import redact_text
+from dedup.document import NoStoryText
+from newsdedup.cli.errors import CLIError
+from newsdedup.cli.render import plural, shown
+from newsdedup.find import Match, closest_clusters
+from storage import queries
+from storage.models import Article, Cluster
+from workers.runtime import get_runtime
+
+
+@click.group()
+def articles() -> None:
+    """Look up articles: stored ones by URL, others by their text."""
+
+
+@articles.command("find")
+@click.argument("query")
+@click.option("--json", "as_json", is_flag=True, help="JSON lines instead of a table.")
+def find(query: str, as_json: bool) -> None:
+    """The cluster of the stored article at QUERY (a URL), or the clusters whose articles tell the
+    story of QUERY (a text; `-` reads it from stdin), best first: cluster id, canonical URL,
+    similarity and relation (copy, part, translation, source)."""
+    text = sys.stdin.read() if query == "-" else query
+    runtime = get_runtime()
+    with runtime.sessions() as session:
+        article = queries.find_article(session, text.strip()) if _looks_like_url(text) else None
+        if article is not None:
+            cluster = session.get(Cluster, article.cluster_id) if article.cluster_id is not None else None
+            canonical = session.get(Article, cluster.canonical_article_id) if cluster else None
+            _print_stored(article, cluster, canonical, as_json)
+            return
+        if _looks_like_url(text):
+            raise CLIError(
+                f"no stored article at {text.strip()}: pass the text itself to find its closest clusters"
+            )
+        try:
+            matches = closest_clusters(session, runtime, text)
+        except NoStoryText as error:
+            raise CLIError(f"not a story: {error}") from error
+    _print_matches(matches, as_json)
+
+
+def _looks_like_url(text: str) -> bool:
+    words = text.split()
+    return len(words) == 1 and "://" in words[0]
+
+
+def _print_stored(
+    article: Article, cluster: Cluster | None, canonical: Article | None, as_json: bool
+) -> None:
+    line = {
+        "url": article.url,
+        "article_id": article.id,
+        "cluster_id": article.cluster_id,
+        "size": cluster.size if cluster else None,
+        "canonical_url": canonical.url if canonical else None,
+        "is_canonical": canonical is not None and canonical.id == article.id,
+    }
+    if as_json:
+        click.echo(redact_text(json.dumps(line, ensure_ascii=False)))
+        return
+    role = "its canonical version" if line["is_canonical"] else f"canonical {line['canonical_url']}"
+    size = plural(cluster.size, "article") if cluster else "?"
+    Console().print(
+        shown(f"{article.url}: stored, article {article.id}, cluster {article.cluster_id} ({size}), {role}")
+    )
+
+
+def _print_matches(matches: list[Match], as_json: bool) -> None:
+    if as_json:
+        for match in matches:
+            click.echo(redact_text(json.dumps(match.as_dict(), ensure_ascii=False)))
+        return
+    console = Console()
+    if not matches:
+        console.print("no stored cluster tells this story")
+        return
+    table = Table(show_edge=False)
+    table.add_column("cluster", justify="right")
+    table.add_column("canonical", overflow="fold")
+    table.add_column("score", justify="right")
+    table.add_column("relation")
+    table.add_column("closest member", overflow="fold")
+    for m in matches:
+        table.add_row(
+            str(m.cluster_id), shown(m.canonical_url or "-"), f"{m.score:.3f}", m.relation, shown(m.url)
+        )
+    console.print(table)
+    console.print(plural(len(matches), "cluster"))

@@ -1,0 +1,99 @@
+"""Operator corrections: merge two clusters, split articles off a cluster, choose a canonical.
+
+Each is stored as an override (``storage.models.Override``) naming articles, and the clusters around
+them are derived again under the assignment lock, the overrides applied (``dedup.overrides``). The
+same derivation runs whenever a page is processed and in ``relink_all``, so a correction lasts.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage import queries
+from storage.models import Article, Cluster
+from workers.clustering import recluster
+from workers.runtime import Runtime
+
+
+class CorrectionError(ValueError):
+    """A correction that cannot be made (an unknown cluster, a URL not in the cluster): one line."""
+
+
+def merge(
+    session: Session, runtime: Runtime, a: int, b: int, note: str | None = None, operator: str | None = None
+) -> list[int]:
+    """Hold the members of clusters ``a`` and ``b`` together. Returns the resulting cluster's id."""
+    if a == b:
+        raise CorrectionError(f"cluster {a} cannot be merged with itself")
+    queries.lock_assignment(session)
+    first, second = _member_ids(session, a), _member_ids(session, b)
+    queries.add_override(session, "merge", [first, second], [a, b], note, operator)
+    return _rederive(session, runtime, sorted(first | second))
+
+
+def split(
+    session: Session,
+    runtime: Runtime,
+    cluster_id: int,
+    urls: list[str],
+    note: str | None = None,
+    operator: str | None = None,
+) -> list[int]:
+    """Make the articles at ``urls`` a cluster of their own, apart from the rest of ``cluster_id``.
+    Returns the ids of the resulting clusters (theirs first)."""
+    queries.lock_assignment(session)
+    members = _member_ids(session, cluster_id)
+    chosen = {_member(session, cluster_id, url).id for url in urls}
+    if chosen == members:
+        raise CorrectionError(
+            f"these are all the members of cluster {cluster_id}: nothing is left to split from"
+        )
+    queries.add_override(session, "split", [chosen, members - chosen], [cluster_id], note, operator)
+    return _rederive(session, runtime, sorted(chosen) + sorted(members - chosen))
+
+
+def set_canonical(
+    session: Session,
+    runtime: Runtime,
+    cluster_id: int,
+    url: str,
+    note: str | None = None,
+    operator: str | None = None,
+) -> list[int]:
+    """Make the article at ``url`` the canonical version of its cluster. Returns the cluster's id."""
+    queries.lock_assignment(session)
+    article = _member(session, cluster_id, url)
+    queries.add_override(session, "canonical", [{article.id}], [cluster_id], note, operator)
+    return _rederive(session, runtime, [article.id])
+
+
+def _rederive(session: Session, runtime: Runtime, start: list[int]) -> list[int]:
+    """Derive the clusters around ``start`` again; the clusters the articles of ``start`` are now in,
+    in the order of ``start``."""
+    recluster(session, runtime, set(start), moved=-1)
+    session.flush()
+    home = dict(session.execute(select(Article.id, Article.cluster_id).where(Article.id.in_(start))).all())
+    found: list[int] = []
+    for article_id in start:
+        cluster_id = home.get(article_id)
+        if cluster_id is not None and cluster_id not in found:
+            found.append(cluster_id)
+    return found
+
+
+def _member_ids(session: Session, cluster_id: int) -> set[int]:
+    if session.get(Cluster, cluster_id) is None:
+        raise CorrectionError(f"no cluster {cluster_id}: `newsdedup clusters list` shows the ids")
+    return set(session.scalars(select(Article.id).where(Article.cluster_id == cluster_id)))
+
+
+def _member(session: Session, cluster_id: int, url: str) -> Article:
+    if session.get(Cluster, cluster_id) is None:
+        raise CorrectionError(f"no cluster {cluster_id}: `newsdedup clusters list` shows the ids")
+    article = queries.find_article(session, url)
+    if article is None or article.cluster_id != cluster_id:
+        raise CorrectionError(
+            f"{url} is not in cluster {cluster_id}: `newsdedup clusters show {cluster_id}` lists its members"
+        )
+    return article
