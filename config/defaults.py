@@ -113,4 +113,17 @@ BROKER_TIMEOUT_SECONDS = 5.0
 BEAT_MAX_LOOP_INTERVAL_SECONDS = 5
 BEAT_LOCK_TIMEOUT_SECONDS = 5 * BEAT_MAX_LOOP_INTERVAL_SECONDS
 
+#: The time zone of the sources' cron schedules (an IANA name: ``UTC``, ``Europe/Berlin``): beat runs
+#: them, and ``newsdedup schedule`` shows their next runs, in this zone.
+TIMEZONE = "UTC"
+
 LOG_LEVEL = "INFO"
+#: Log lines: ``text`` (one line per event) or ``json`` (one JSON object per line: ts, level, logger,
+#: message, and source, url and task_id where known). The CLI, the crawler and the workers use it.
+LOG_FORMAT = "text"
+
+#: Prometheus metrics of the workers (pages processed by status, processing seconds, clusters created,
+#: index size) are served at http://METRICS_HOST:METRICS_PORT/metrics by each `newsdedup worker`;
+#: 0 switches them off. Set METRICS_HOST to 0.0.0.0 for a scraper on another host (a container).
+METRICS_PORT = 9808
+METRICS_HOST = "127.0.0.1"

@@ -13,6 +13,7 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -76,7 +77,20 @@ class Settings(BaseSettings):
     broker_timeout_seconds: float = Field(defaults.BROKER_TIMEOUT_SECONDS, gt=0.0)
     beat_max_loop_interval_seconds: int = Field(defaults.BEAT_MAX_LOOP_INTERVAL_SECONDS, ge=1)
     beat_lock_timeout_seconds: int = Field(defaults.BEAT_LOCK_TIMEOUT_SECONDS, ge=2)
+    timezone: str = defaults.TIMEZONE
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = defaults.LOG_LEVEL  # type: ignore[assignment]  # a str constant that is one of the literals
+    log_format: Literal["text", "json"] = defaults.LOG_FORMAT  # type: ignore[assignment]  # as log_level
+    metrics_port: int = Field(defaults.METRICS_PORT, ge=0, le=65535)
+    metrics_host: str = defaults.METRICS_HOST
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_time_zone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{name!r} is not a time zone name (like UTC or Europe/Berlin)") from None
+        return name
 
     @field_validator("beat_lock_timeout_seconds")
     @classmethod
@@ -155,4 +169,5 @@ def _one_line(error: ValidationError, path: Path, env: Mapping[str, str]) -> str
     field = str(first["loc"][0]) if first["loc"] else "?"
     variable = f"{ENV_PREFIX}{field.upper()}"
     where = variable if variable in env else f"{path}: {field}"
-    return f"{where}: {first['msg']}"
+    # pydantic prefixes a validator's message with "Value error, "; the operator needs only the reason.
+    return f"{where}: {first['msg'].removeprefix('Value error, ')}"

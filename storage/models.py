@@ -153,3 +153,55 @@ class Related(Base):
     cluster_id: Mapped[int] = mapped_column(
         ForeignKey("clusters.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+
+
+class Override(Base):
+    """An operator's correction of the clusters: kind ``merge``, ``split`` or ``canonical``.
+
+    The derivation (``dedup.partition``) obeys it after the links; its articles are in
+    ``OverrideArticle``. ``cluster_a`` and ``cluster_b`` record the clusters it was made on, for display.
+    """
+
+    __tablename__ = "overrides"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    cluster_a: Mapped[int | None] = mapped_column(Integer)
+    cluster_b: Mapped[int | None] = mapped_column(Integer)
+    note: Mapped[str | None] = mapped_column(Text)
+    operator: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OverrideArticle(Base):
+    """An article an override names. ``side``: merge 0 = the first cluster's members, 1 = the
+    second's; split 0 = the articles split off, 1 = the members they are kept apart from;
+    canonical 0 = the chosen article."""
+
+    __tablename__ = "override_articles"
+
+    override_id: Mapped[int] = mapped_column(ForeignKey("overrides.id", ondelete="CASCADE"), primary_key=True)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    side: Mapped[int] = mapped_column(Integer)
+
+
+class CrawlRun(Base):
+    """One crawl of one source, written when the crawl ends (``crawler.run``): what ``newsdedup stats``
+    reports as pages fetched, errors, last run and its duration. ``new`` and ``joined`` count the pages
+    processed in the crawling process (embedded mode); in service mode the workers process them."""
+
+    __tablename__ = "crawl_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(64), index=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    pages: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[int] = mapped_column(Integer, default=0)
+    new: Mapped[int] = mapped_column(Integer, default=0)
+    joined: Mapped[int] = mapped_column(Integer, default=0)
+    enqueued: Mapped[int] = mapped_column(Integer, default=0)
+    dropped: Mapped[int] = mapped_column(Integer, default=0)
+    finish_reason: Mapped[str | None] = mapped_column(String(64))

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from dedup.canonical import Member
+from dedup.overrides import Constraint
 from dedup.partition import Link as PartitionLink
 from dedup.signature import Signature, from_bytes
-from storage.models import Article, AssignmentLock, Cluster, Link, Related
+from storage.models import Article, AssignmentLock, Cluster, Link, Override, OverrideArticle, Related
 
 
 def lock_assignment(session: Session) -> None:
@@ -228,6 +229,11 @@ def cluster_articles(session: Session, cluster_id: int) -> list[Article]:
     return list(session.scalars(select(Article).where(Article.cluster_id == cluster_id).order_by(Article.id)))
 
 
+def count_clusters(session: Session, min_size: int = 1) -> int:
+    """How many clusters have at least ``min_size`` articles."""
+    return int(session.scalar(select(func.count(Cluster.id)).where(Cluster.size >= min_size)) or 0)
+
+
 def counts(session: Session) -> dict[str, int]:
     """Totals for ``newsdedup stats``."""
     articles = session.scalar(select(func.count(Article.id))) or 0
@@ -247,3 +253,86 @@ def counts(session: Session) -> dict[str, int]:
 def article_text(session: Session, article_id: int) -> str:
     """The clean text of one article ('' if there is no such article)."""
     return session.scalar(select(Article.text).where(Article.id == article_id)) or ""
+
+
+def add_override(
+    session: Session,
+    kind: str,
+    sides: Sequence[Iterable[int]],
+    clusters: Sequence[int],
+    note: str | None = None,
+    operator: str | None = None,
+) -> Override:
+    """Store an override: the article ids of each side (``OverrideArticle.side``), and the clusters it
+    was made on (for display)."""
+    override = Override(
+        kind=kind,
+        cluster_a=clusters[0] if clusters else None,
+        cluster_b=clusters[1] if len(clusters) > 1 else None,
+        note=note,
+        operator=operator,
+    )
+    session.add(override)
+    session.flush()
+    for side, ids in enumerate(sides):
+        for article_id in sorted(set(ids)):
+            session.add(OverrideArticle(override_id=override.id, article_id=article_id, side=side))
+    session.flush()
+    return override
+
+
+def constraints(session: Session, article_ids: Iterable[int]) -> list[Constraint]:
+    """The overrides that name any of these articles, as the derivation takes them: a merge holds all
+    its articles together, a split takes out its side 0 (apart from its side 1), a canonical names its
+    side 0."""
+    ids = sorted(set(article_ids))
+    touching: set[int] = set()
+    for start in range(0, len(ids), 500):
+        touching.update(
+            session.scalars(
+                select(OverrideArticle.override_id).where(
+                    OverrideArticle.article_id.in_(ids[start : start + 500])
+                )
+            )
+        )
+    if not touching:
+        return []
+    kinds = dict(
+        session.execute(select(Override.id, Override.kind).where(Override.id.in_(sorted(touching)))).all()
+    )
+    named: dict[int, set[int]] = {i: set() for i in kinds}
+    apart: dict[int, set[int]] = {i: set() for i in kinds}
+    for override_id, article_id, side in session.execute(
+        select(OverrideArticle.override_id, OverrideArticle.article_id, OverrideArticle.side).where(
+            OverrideArticle.override_id.in_(sorted(touching))
+        )
+    ):
+        if kinds[override_id] == "merge" or side == 0:
+            named[override_id].add(article_id)
+        else:
+            apart[override_id].add(article_id)
+    return [Constraint(i, kinds[i], frozenset(named[i]), frozenset(apart[i])) for i in sorted(kinds)]
+
+
+def overrides_of_cluster(session: Session, cluster_id: int) -> list[tuple[Override, list[str]]]:
+    """The overrides that name a member of this cluster, oldest first, with the URLs they name: of a
+    merge all, of a split the articles split off, of a canonical the one chosen."""
+    found = list(
+        session.scalars(
+            select(Override)
+            .join(OverrideArticle, OverrideArticle.override_id == Override.id)
+            .join(Article, Article.id == OverrideArticle.article_id)
+            .where(Article.cluster_id == cluster_id)
+            .distinct()
+            .order_by(Override.id)
+        )
+    )
+    result = []
+    for override in found:
+        named = select(Article.url).join(OverrideArticle, OverrideArticle.article_id == Article.id)
+        named = named.where(OverrideArticle.override_id == override.id)
+        if override.kind != "merge":
+            named = named.where(OverrideArticle.side == 0)
+        urls = session.scalars(named.order_by(Article.id))
+        result.append((override, list(urls)))
+    return result

@@ -440,14 +440,26 @@ def test_clusters_export_to_a_file_with_min_size(tmp_path: Path) -> None:
 
 
 def test_stats_and_index_rebuild_count_what_is_stored(tmp_path: Path) -> None:
-    """`stats` prints the totals of articles, clusters, clusters with copies and their articles,
-    unsigned articles and indexed articles; `index rebuild` reports how many articles it indexed."""
+    """`stats` prints per source its articles and the clusters it opened (no crawl runs after an
+    ingest), the cluster sizes, then the totals of articles, clusters, clusters with copies and their
+    articles, unsigned articles and indexed articles; `index rebuild` reports how many it indexed."""
     assert invoke(["ingest", str(write_lines(tmp_path / "docs.jsonl", corpus())), "-q"]).exit_code == 0
 
     result = invoke(["stats"])
 
     assert (result.exit_code, result.stderr) == (0, "")
     assert table_rows(result.stdout) == [
+        ["source", "runs", "pages", "errors", "articles", "clusters", "last run", "duration"],
+        ["dailycourier", "0", "0", "0", "2", "2", "-", "-"],
+        ["nachrichten-blitz", "0", "0", "0", "1", "1", "-", "-"],
+        ["newsflash-hub", "0", "0", "0", "2", "0", "-", "-"],
+        ["trend-digest", "0", "0", "0", "1", "0", "-", "-"],
+        ["cluster size", "clusters"],
+        ["1", "1"],
+        ["2", "1"],
+        ["3-5", "1"],
+        ["6-10", "0"],
+        ["11+", "0"],
         ["articles", "6"],
         ["clusters", "3"],
         ["clusters with copies", "2"],

@@ -3,6 +3,8 @@ errors that name the variable, or the file and field, or the file, source and fi
 
 from __future__ import annotations
 
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -234,8 +236,7 @@ def test_default_sources_file_falls_back_to_the_packaged_copy(
         (FEED.replace('"feed"', '"rss"'), "source 'wire': kind: Input should be 'feed', 'sitemap' or 'site'"),
         (
             FEED + 'schedule = "61 * * * *"\n',
-            "source 'wire': schedule: '61 * * * *' is not a valid cron expression: "
-            "Invalid end range: 61 > 59.",
+            "source 'wire': schedule: minute field: 61 is out of range 0-59",
         ),
         (
             FEED + 'schedule = "0 12 * *"\n',
@@ -317,4 +318,19 @@ def test_unknown_source_name_lists_the_known_ones() -> None:
         find_source(sources, "wire")
     assert str(error.value) == (
         "unknown source 'wire'; known sources: dailycourier, newsflash-hub, trend-digest, nachrichten-blitz"
+    )
+
+
+def test_a_bad_setting_stops_every_command_in_one_line() -> None:
+    """An invalid setting in the environment stops the installed `newsdedup` command (which imports
+    the Celery app, and so reads the settings, before its own error handling runs) with the one
+    line that names the variable, exit status 2, and no traceback."""
+    env = {**os.environ, "NEWSDEDUP_NUM_PERM": "5"}
+    done = subprocess.run(
+        ["newsdedup", "sources", "list"], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (
+        2,
+        "",
+        "Error: NEWSDEDUP_NUM_PERM: Input should be greater than or equal to 16\n",
     )

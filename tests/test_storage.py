@@ -97,7 +97,8 @@ def other_database_url(database_url: str, tmp_path: Path) -> Iterator[str]:
 
 def test_migrations_create_the_schema_and_running_them_again_is_harmless(database_url: str) -> None:
     """Migrating an empty database creates articles, clusters, links, related and assignment_lock (with
-    its one row) at revision 0003; migrating again, with data stored, changes neither schema nor data."""
+    its one row), overrides and crawl_runs at revision 0005; migrating again, with data stored, changes
+    neither schema nor data."""
     engine = create_db_engine(database_url)
     try:
         migrate(engine)
@@ -107,7 +108,10 @@ def test_migrations_create_the_schema_and_running_them_again_is_harmless(databas
             "articles",
             "assignment_lock",
             "clusters",
+            "crawl_runs",
             "links",
+            "override_articles",
+            "overrides",
             "related",
         ]
         assert [c["name"] for c in schema.get_columns("articles")] == [
@@ -142,7 +146,7 @@ def test_migrations_create_the_schema_and_running_them_again_is_harmless(databas
             "updated_at",
         ]
         with engine.connect() as conn:
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).all() == [("0003",)]
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).all() == [("0005",)]
             assert conn.execute(text("SELECT id, version FROM assignment_lock")).all() == [(1, 0)]
             conn.execute(
                 text("INSERT INTO clusters (id, size, created_at, updated_at) VALUES (7, 0, :t, :t)"),
@@ -158,11 +162,14 @@ def test_migrations_create_the_schema_and_running_them_again_is_harmless(databas
             "articles",
             "assignment_lock",
             "clusters",
+            "crawl_runs",
             "links",
+            "override_articles",
+            "overrides",
             "related",
         ]
         with engine.connect() as conn:
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).all() == [("0003",)]
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).all() == [("0005",)]
             assert conn.execute(text("SELECT id, version FROM assignment_lock")).all() == [(1, 0)]
             assert conn.execute(text("SELECT id, size FROM clusters")).all() == [(7, 0)]
     finally:

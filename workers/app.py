@@ -7,16 +7,33 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
+import sys
 from typing import Any
 
 from celery import Celery
-from celery.signals import worker_init, worker_process_init
+from celery.signals import (
+    after_setup_logger,
+    after_setup_task_logger,
+    worker_init,
+    worker_process_init,
+    worker_process_shutdown,
+    worker_ready,
+    worker_shutdown,
+)
 
-from config import load_settings
+from config import ConfigError, load_settings
+from config.logs import use_format
 from workers.redelivery import redelivery_options, timeout_warnings
 from workers.schedule import BEAT_KEY_PREFIX
 
-_settings = load_settings()
+try:
+    _settings = load_settings()
+except ConfigError as error:
+    # Raised while the command line or a worker is importing this module, before any handler of
+    # theirs runs: say it in the one line an operator gets for any bad setting (exit status 2).
+    print(f"Error: {error}", file=sys.stderr)
+    raise SystemExit(2) from None
 
 app = Celery("newsdedup", include=["workers.tasks"])
 app.conf.update(
@@ -34,7 +51,8 @@ app.conf.update(
     task_reject_on_worker_lost=True,
     worker_prefetch_multiplier=1,
     task_routes={"newsdedup.crawl_source": {"queue": "crawl"}},
-    timezone="UTC",
+    # The sources' cron schedules run in this zone (TIMEZONE); times inside Celery stay in UTC.
+    timezone=_settings.timezone,
     enable_utc=True,
     # Beat: RedBeat keeps the schedule in Redis and lets one beat at a time send tasks, through a lock
     # renewed at every wake-up; a second beat waits and takes over once the holder's lock expired.
@@ -44,6 +62,9 @@ app.conf.update(
     redbeat_redis_options={},  # RedBeat's client gets none of the broker's transport options
     redbeat_key_prefix=BEAT_KEY_PREFIX,
     redbeat_lock_timeout=_settings.beat_lock_timeout_seconds,
+    # Task events (received, started, succeeded, ...) for Flower and `celery events`.
+    worker_send_task_events=True,
+    task_send_sent_event=True,
 )
 
 
@@ -81,3 +102,55 @@ def _fresh_runtime_after_fork(**_: Any) -> None:
     from workers.runtime import forget_runtime
 
     forget_runtime()
+
+
+@after_setup_logger.connect
+@after_setup_task_logger.connect
+def _log_format(logger: logging.Logger, **_: Any) -> None:
+    """The worker's and its tasks' log lines in NEWSDEDUP_LOG_FORMAT (config.logs): Celery's text lines
+    with the page's source, url and task id appended, or JSON objects."""
+    use_format(_settings.log_format, logger)
+
+
+@worker_init.connect
+def _serve_metrics(**_: Any) -> None:
+    """Prometheus metrics (workers.metrics) on METRICS_HOST:METRICS_PORT, collected from every pool
+    process; started in the parent before the pool forks."""
+    if _settings.metrics_port:
+        from workers import metrics
+
+        try:
+            metrics.start(_settings.metrics_host, _settings.metrics_port)
+        except OSError as e:  # another worker of the host has the port: this one works on, unmeasured
+            logging.getLogger(__name__).warning(
+                "no metrics: cannot serve them on %s:%d: %s; give each worker of a host its own "
+                "NEWSDEDUP_METRICS_PORT (0: no metrics)",
+                _settings.metrics_host,
+                _settings.metrics_port,
+                e.strerror,
+            )
+
+
+@worker_ready.connect
+def _say_where_metrics_are(**_: Any) -> None:
+    """Logged once the worker's logging is set up (worker_init comes before it)."""
+    from workers import metrics
+
+    if metrics.serving():
+        logging.getLogger(__name__).info(
+            "metrics on http://%s:%d/metrics", _settings.metrics_host, _settings.metrics_port
+        )
+
+
+@worker_process_shutdown.connect
+def _pool_process_exits(pid: int | None = None, **_: Any) -> None:
+    from workers import metrics
+
+    metrics.process_exited(pid or os.getpid())
+
+
+@worker_shutdown.connect
+def _stop_metrics(**_: Any) -> None:
+    from workers import metrics
+
+    metrics.stop()

@@ -1,4 +1,5 @@
-"""The beat schedule: one periodic ``crawl_source`` per source, at its cron expression (UTC).
+"""The beat schedule: one periodic ``crawl_source`` per source, at its cron expression, in the time zone
+of the settings (``TIMEZONE``, the Celery app's ``timezone``).
 
 RedBeat stores it in Redis at every beat start, and deletes the entries of sources that were removed
 from the sources file since the last start.

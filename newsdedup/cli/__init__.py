@@ -11,9 +11,25 @@ import sys
 
 import click
 
+from config import ConfigError, load_settings
+from config.logs import LogFormat, formatter
 from config.redact import install_log_redaction
 from newsdedup import __version__
-from newsdedup.cli import clusters, crawl, demo, ingest, quality, reindex, service, spool
+from newsdedup.cli import (
+    articles,
+    clusters,
+    crawl,
+    db,
+    demo,
+    health,
+    ingest,
+    quality,
+    reindex,
+    schedule,
+    service,
+    spool,
+    stats,
+)
 from newsdedup.cli.errors import OperatorErrors, excepthook
 from workers.runtime import set_runtime
 
@@ -29,7 +45,7 @@ def app(verbose: bool) -> None:
     """
     handler = logging.StreamHandler()
     handler.setLevel(logging.DEBUG if verbose else logging.WARNING)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(formatter(_log_format()))  # NEWSDEDUP_LOG_FORMAT: text or json (config.logs)
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, handlers=[handler], force=True)
     install_log_redaction()  # no password in any log line (config.redact)
     # Each invocation reads the settings anew (tests run many invocations in one process).
@@ -41,13 +57,25 @@ app.add_command(crawl.sources)
 app.add_command(crawl.crawl_command)
 app.add_command(ingest.ingest)
 app.add_command(clusters.clusters)
+app.add_command(articles.articles)
 app.add_command(quality.evaluate)
-app.add_command(service.stats)
+app.add_command(stats.stats)
 app.add_command(service.worker)
 app.add_command(service.beat)
 app.add_command(service.index)
 app.add_command(reindex.reindex)
 app.add_command(spool.spool)
+app.add_command(db.db)
+app.add_command(health.health)
+app.add_command(schedule.schedule)
+
+
+def _log_format() -> LogFormat:
+    """The settings' log format; text while the settings cannot be read (the command reports why)."""
+    try:
+        return load_settings().log_format
+    except ConfigError:
+        return "text"
 
 
 def main() -> None:

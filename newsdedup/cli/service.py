@@ -1,4 +1,4 @@
-"""``newsdedup worker``, ``beat``, ``stats`` and ``index rebuild``."""
+"""``newsdedup worker``, ``beat`` and ``index rebuild`` (``stats`` is in ``newsdedup.cli.stats``)."""
 
 from __future__ import annotations
 
@@ -6,14 +6,11 @@ import os
 import sys
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from config import load_settings
 from config.sources import load_sources
 from newsdedup.cli.errors import SetupError
 from newsdedup.cli.reindex import rebuild_index
-from storage import queries
 from workers.clustering import relink_all
 from workers.runtime import get_runtime
 
@@ -55,19 +52,6 @@ def _exec_celery(command: str, args: list[str]) -> None:
     ]
     sys.stdout.flush()
     os.execv(sys.executable, argv)
-
-
-@click.command()
-def stats() -> None:
-    """Totals: articles, clusters, clusters with copies, and the index size."""
-    runtime = get_runtime()
-    with runtime.sessions() as session:
-        totals = queries.counts(session)
-    totals["indexed_articles"] = len(runtime.index)
-    table = Table(show_header=False, show_edge=False)
-    for name, value in totals.items():
-        table.add_row(name.replace("_", " "), str(value))
-    Console().print(table)
 
 
 @click.group()
