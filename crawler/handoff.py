@@ -15,7 +15,7 @@ from kombu import Connection, Producer
 from kombu.exceptions import OperationalError
 
 from crawler.spool import Spool
-from workers.app import app
+from workers.enqueue import broker_connection
 from workers.tasks import process_page
 
 # What a broker that is away (refused, reset, silent) raises through kombu and redis-py.
@@ -37,12 +37,7 @@ class Publisher:
     """
 
     def __init__(self, broker_url: str, timeout: float) -> None:
-        options = {
-            **app.conf.broker_transport_options,
-            "socket_timeout": timeout,
-            "socket_connect_timeout": timeout,
-        }
-        self.connection: Connection = app.connection_for_write(broker_url, transport_options=options)
+        self.connection: Connection = broker_connection(broker_url, timeout)
         self.producer: Producer = self.connection.Producer()
 
     def send(self, page: dict[str, Any]) -> None:

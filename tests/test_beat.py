@@ -231,11 +231,15 @@ def test_beat_deletes_the_entries_of_removed_sources(
 
 
 def test_a_source_whose_crawl_runs_is_not_crawled_twice(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
 ) -> None:
     """While a crawl_source of dailycourier runs (its crawl is held at its first page), a second
     crawl_source of it returns "already running" at once and starts no crawl; the running one ends
-    with its 7 pages and releases the lock, after which a third runs: 2 crawls, 14 pages in all."""
+    with its 7 pages and releases the lock, after which a third runs: 2 crawls, 14 pages in all.
+    The crawls' own log lines reach the worker's stderr (its log)."""
     with RedisServer(tmp_path / "redis") as server, GatedSiteServer(gates=[1]) as site:
         server.start()
         client = server.client()
@@ -283,3 +287,4 @@ def test_a_source_whose_crawl_runs_is_not_crawled_twice(
         assert site.requests.count("http://dailycourier.example/robots.txt") == 2
         assert len(queued(server.url)) == 14
         client.close()
+    assert capfd.readouterr().err.count("Spider opened") == 2

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
+import kombu.exceptions
 import pytest
 from click.testing import CliRunner, Result
 
@@ -35,6 +36,8 @@ from newsdedup.cli import app
 from newsdedup.demo.server import SITES, SiteServer
 from tests.fault_servers import GatedSiteServer, RedisServer, queued_pages
 from tests.spool_processes import put_pages, replay_pages
+from workers.enqueue import Sender
+from workers.tasks import process_page
 
 SOURCE = "dailycourier"
 SITEMAP = ElementTree.parse(SITES / "dailycourier.example" / "sitemap.xml").getroot()
@@ -155,6 +158,23 @@ def test_after_a_failed_send_the_broker_is_left_alone_for_the_retry_time(tmp_pat
             assert delivered(server.url) == urls
     finally:
         sender.close()
+
+
+def test_the_command_line_sender_fails_on_a_silent_redis_instead_of_hanging(tmp_path: Path) -> None:
+    """`ingest --enqueue` and `crawl --enqueue` send through workers.enqueue.Sender: against a
+    redis-server that is stopped (SIGSTOP) a send raises kombu's OperationalError for the timeout
+    (which the command line reports in one line) instead of waiting for the server for ever."""
+    with RedisServer(tmp_path / "redis") as server:
+        server.start()
+        assert server.process is not None
+        with Sender(server.url, timeout=0.5) as sender:
+            sender.send(process_page, page("http://dailycourier.example/before"))
+            server.process.send_signal(signal.SIGSTOP)
+            try:
+                with pytest.raises(kombu.exceptions.OperationalError, match="Timeout"):
+                    sender.send(process_page, page("http://dailycourier.example/silent"))
+            finally:
+                server.process.send_signal(signal.SIGCONT)
 
 
 def test_a_silent_redis_fails_the_send_instead_of_hanging(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import redis
+from redis.exceptions import LockNotOwnedError
 from sqlalchemy import inspect, select, text
 
 from config import load_settings
@@ -23,9 +24,18 @@ from storage.db import create_db_engine, migrate
 from storage.models import Article, AssignmentLock, Cluster
 from tests.conftest import postgres_schema
 from tests.stories import Story, repost_html, story
+from workers import runtime as runtime_module
 from workers.page import Page
 from workers.processing import Outcome, process_page
-from workers.runtime import ANCHOR_PREFIX, INDEX_PREFIX, IndexMismatch, Runtime, set_runtime
+from workers.runtime import (
+    ANCHOR_PREFIX,
+    INDEX_PREFIX,
+    REBUILD_LOCK,
+    REBUILD_LOCK_SECONDS,
+    IndexMismatch,
+    Runtime,
+    set_runtime,
+)
 
 FETCHED = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 
@@ -539,3 +549,38 @@ def test_assignment_lock_row_counts_every_assignment(runtime: Runtime) -> None:
     with runtime.sessions() as session:
         assert session.execute(select(AssignmentLock.id, AssignmentLock.version)).all() == [(1, 1)]
         assert session.scalar(select(Article.id).where(Article.url == "http://x.example/short")) is None
+
+
+def test_a_rebuild_renews_its_lock_after_every_batch_and_stops_when_it_lost_it(
+    monkeypatch: pytest.MonkeyPatch, postgres_url: str, redis_url: str
+) -> None:
+    """A rebuild of the shared index holds its Redis lock for REBUILD_LOCK_SECONDS at a time and
+    renews it after each batch, so a rebuild longer than that keeps it (the lock, cut short by hand
+    after a batch, is back to its full time at the next); a rebuild whose lock was lost (expired, or
+    taken) stops with LockNotOwnedError instead of clearing and filling the index beside another."""
+    rt = new_runtime(monkeypatch, postgres_url, redis_url)
+    open_shared_index(rt)
+    for name in ("bridge", "library", "orchard"):
+        process_page(page(f"http://origin.example/{name}", story(name)), rt)
+    monkeypatch.setattr(runtime_module, "PROGRESS_EVERY", 1)
+    client = redis.Redis.from_url(redis_url)
+    seen: list[int] = []
+
+    def cut_short(done: int) -> None:
+        seen.append(int(client.pttl(REBUILD_LOCK)))
+        client.pexpire(REBUILD_LOCK, 5_000)
+
+    try:
+        assert rt.rebuild_index(cut_short) == 3
+        assert len(seen) == 4  # after each of the three batches, and at the end
+        assert all(ttl > 5_000 for ttl in seen)
+        assert max(seen) <= REBUILD_LOCK_SECONDS * 1000
+        assert client.exists(REBUILD_LOCK) == 0  # released
+
+        def take_away(done: int) -> None:
+            client.delete(REBUILD_LOCK)
+
+        with pytest.raises(LockNotOwnedError):
+            rt.rebuild_index(take_away)
+    finally:
+        client.close()

@@ -38,6 +38,9 @@ INDEX_PREFIX = "newsdedup:lsh"
 ANCHOR_PREFIX = "newsdedup:anchors"
 EVIDENCE_PREFIX = "newsdedup:evidence"
 REBUILD_LOCK = "newsdedup:lock:index-rebuild"
+# A rebuild holds its lock this long at a time and renews it after every batch of articles, so a
+# rebuild of any length keeps it, and the lock of a rebuilder that died frees within this time.
+REBUILD_LOCK_SECONDS = 300
 # Written last by a rebuild: its absence means the shared index is empty or incomplete.
 INDEX_META = f"{INDEX_PREFIX}:meta"
 # A rebuild reports its progress after this many articles.
@@ -124,8 +127,8 @@ class Runtime:
         This is also the repair for a shared index built with another threshold, so it does not
         check the index it replaces.
         """
-        with self._rebuild_lock():
-            return self._rebuild(progress)
+        with self._rebuild_lock() as lock:
+            return self._rebuild(_renewing(lock, progress))
 
     def ensure_shared_index(self) -> None:
         """Service mode, before each page: if Redis lost the shared index (flushed, or restarted
@@ -133,9 +136,9 @@ class Runtime:
         wait. Without this, pages would be clustered against an empty index until someone noticed."""
         if self.settings.redis_url is None or self.redis.exists(INDEX_META):
             return
-        with self._rebuild_lock():
+        with self._rebuild_lock() as lock:
             if not self.redis.exists(INDEX_META):
-                count = self._rebuild()
+                count = self._rebuild(_renewing(lock, None))
                 # An empty database on a new Redis lost nothing: no warning then.
                 log.log(
                     logging.WARNING if count else logging.INFO,
@@ -164,7 +167,9 @@ class Runtime:
         """The lock of shared index rebuilds (none in the embedded mode: the index is this process's)."""
         if self.settings.redis_url is None:
             return nullcontext()
-        lock: Lock = self.redis.lock(REBUILD_LOCK, timeout=3600, blocking_timeout=3600)
+        # Others wait as long as the rebuild runs (it renews the lock); if the rebuilder dies, the
+        # lock expires and one of them rebuilds.
+        lock: Lock = self.redis.lock(REBUILD_LOCK, timeout=REBUILD_LOCK_SECONDS, blocking_timeout=None)
         return lock
 
     def _new_index(self) -> CandidateIndex:
@@ -218,10 +223,10 @@ class Runtime:
         if not meta:
             # A new or flushed Redis: one process rebuilds, the others wait for it.
             # The lock lives outside the index's key space: a rebuild clears that space.
-            with client.lock(REBUILD_LOCK, timeout=3600, blocking_timeout=3600):
+            with self._rebuild_lock() as lock:
                 if not client.exists(INDEX_META):
                     with self.sessions() as session:
-                        count = self._fill(index, session)
+                        count = self._fill(index, session, _renewing(lock, None))
                     log.info("rebuilt the shared index from the database: %d articles", count)
 
     def _index_meta(self) -> dict[str, str]:
@@ -292,3 +297,18 @@ def forget_runtime() -> None:
     if _current is not None and "engine" in _current.__dict__:
         _current.engine.dispose(close=False)
     _current = None
+
+
+def _renewing(lock: object, progress: Progress | None) -> Progress | None:
+    """The progress callback of a rebuild that also renews its lock (a Redis lock; nothing else)
+    after every batch; it raises LockNotOwnedError if the lock was lost, rather than letting two
+    rebuilds clear and fill one index."""
+    if not isinstance(lock, Lock):
+        return progress
+
+    def report(done: int) -> None:
+        lock.reacquire()
+        if progress is not None:
+            progress(done)
+
+    return report

@@ -98,18 +98,18 @@ def crawl_source(name: str) -> dict[str, Any]:
 
 
 def _crawl_child(name: str, timeout: int) -> dict[str, Any]:
-    """Run ``python -m crawler NAME`` and return its summary."""
+    """Run ``python -m crawler NAME`` and return its summary (the last line of its stdout). Its log
+    (stderr) goes to the worker's own stderr, so that the crawl's lines are in the worker's log."""
     child = subprocess.run(
         [sys.executable, "-m", "crawler", name],
-        capture_output=True,
+        stdout=subprocess.PIPE,
         text=True,
         timeout=timeout,
         env=os.environ.copy(),
         check=False,
     )
     if child.returncode != 0:
-        tail = "\n".join(child.stderr.strip().splitlines()[-5:])
-        raise CrawlFailed(f"crawl of {name} exited with {child.returncode}: {tail}")
+        raise CrawlFailed(f"crawl of {name} exited with {child.returncode}: its log is in the worker's log")
     lines = child.stdout.strip().splitlines()
     result: dict[str, Any] = json.loads(lines[-1])[name] if lines else {}
     page_logger(log, source=name).info("crawled %s: %s", name, result)

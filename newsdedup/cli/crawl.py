@@ -70,7 +70,7 @@ def crawl_command(names: tuple[str, ...], enqueue: bool) -> None:
         from workers.enqueue import Sender
         from workers.tasks import crawl_source
 
-        with Sender(runtime.settings.redis_url) as sender:
+        with Sender(runtime.settings.redis_url, runtime.settings.broker_timeout_seconds) as sender:
             for source in chosen:
                 sender.send(crawl_source, source.name)
         click.echo(f"enqueued {len(chosen)} crawl task{'s' if len(chosen) != 1 else ''}")

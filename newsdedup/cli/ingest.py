@@ -49,7 +49,11 @@ def ingest(path: Path, enqueue: bool, source: str | None, quiet: bool) -> None:
     err = Console(stderr=True)
     counts: Counter[str] = Counter()
     total = _count_lines(path)
-    sender = Sender(runtime.settings.redis_url) if enqueue and runtime.settings.redis_url else None
+    sender = (
+        Sender(runtime.settings.redis_url, runtime.settings.broker_timeout_seconds)
+        if enqueue and runtime.settings.redis_url
+        else None
+    )
     with (
         sender or nullcontext(),
         _open(path) as stream,
