@@ -7,7 +7,9 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
@@ -19,6 +21,10 @@ _MIGRATION_LOCK_KEY = 0x6E657773
 
 class DatabaseURLError(ValueError):
     """The database URL cannot be used."""
+
+
+class SchemaTooNew(RuntimeError):
+    """The database was migrated by a newer newsdedup: this one does not know its revision."""
 
 
 def create_db_engine(url: str, **options: Any) -> Engine:
@@ -62,12 +68,34 @@ def alembic_config() -> Config:
     return config
 
 
+def script_directory() -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config())
+
+
+def current_revisions(connection: Connection) -> set[str]:
+    return set(MigrationContext.configure(connection).get_current_heads())
+
+
+def unknown_revisions(connection: Connection) -> list[str]:
+    """One line per revision of the database that these migrations do not have (a newer newsdedup's)."""
+    known = {r.revision for r in script_directory().walk_revisions()}
+    return [
+        f"the database is at revision {r}, which this version of newsdedup does not have "
+        "(a newer version migrated it): upgrade newsdedup"
+        for r in sorted(current_revisions(connection) - known)
+    ]
+
+
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest revision; safe when several processes start at once."""
+    """Bring the schema to the newest revision; safe when several processes start at once. A schema
+    of a newer newsdedup raises SchemaTooNew (Alembic would fail with a traceback)."""
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
             # Held until this transaction ends: the other processes wait, then find nothing to do.
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
+        unknown = unknown_revisions(connection)
+        if unknown:
+            raise SchemaTooNew(unknown[0])
         config = alembic_config()
         config.attributes["connection"] = connection
         command.upgrade(config, "head")

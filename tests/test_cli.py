@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import redis
 from click.testing import CliRunner, Result
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
 
 from config import load_settings
 from newsdedup.cli import app
@@ -848,4 +848,22 @@ def test_worker_and_beat_check_the_sources_file_first(command: str, tmp_path: Pa
     assert result.stderr == (
         f"Error: {broken}: source 'wire': schedule: 'every hour' is not a cron expression of 5 fields "
         "(minute hour day month weekday)\n"
+    )
+
+
+def test_a_database_of_a_newer_version_is_a_one_line_error(database_file_url: str) -> None:
+    """A database migrated by a newer newsdedup (a revision these migrations do not have) makes every
+    command that opens it fail in one line saying so, exit status 2, instead of Alembic's traceback."""
+    assert invoke(["clusters", "list"]).exit_code == 0  # creates the schema at the newest revision
+    engine = create_engine(database_file_url)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '0099'"))
+    engine.dispose()
+
+    result = invoke(["clusters", "list"])
+
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == (
+        "Error: the database is at revision 0099, which this version of newsdedup does not have "
+        "(a newer version migrated it): upgrade newsdedup\n"
     )

@@ -12,32 +12,19 @@ from typing import Any
 import click
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine
 from sqlalchemy.types import TypeEngine
 
 from config import load_settings
 from newsdedup.cli.errors import CLIError
-from storage.db import alembic_config, create_db_engine, migrate
+from storage.db import (
+    create_db_engine,
+    current_revisions,
+    migrate,
+    script_directory,
+    unknown_revisions,
+)
 from storage.models import Base
-
-
-def script_directory() -> ScriptDirectory:
-    return ScriptDirectory.from_config(alembic_config())
-
-
-def current_revisions(connection: Connection) -> set[str]:
-    return set(MigrationContext.configure(connection).get_current_heads())
-
-
-def unknown_revisions(connection: Connection) -> list[str]:
-    """One line per revision of the database that these migrations do not have (a newer newsdedup's)."""
-    known = {r.revision for r in script_directory().walk_revisions()}
-    return [
-        f"the database is at revision {r}, which this version of newsdedup does not have "
-        "(a newer version migrated it): upgrade newsdedup"
-        for r in sorted(current_revisions(connection) - known)
-    ]
 
 
 def pending_migrations(connection: Connection) -> list[str]:

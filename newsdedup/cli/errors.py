@@ -19,7 +19,7 @@ from sqlalchemy.exc import NoSuchModuleError, OperationalError
 
 from config import ConfigError
 from config.redact import redact_text
-from storage.db import DatabaseURLError
+from storage.db import DatabaseURLError, SchemaTooNew
 from workers.runtime import IndexMismatch
 
 log = logging.getLogger("newsdedup.cli")
@@ -51,7 +51,7 @@ def _message(error: BaseException) -> CLIError | None:
         return SetupError(
             "not a database URL: NEWSDEDUP_DATABASE_URL (its value is not shown: it has an '@')"
         )
-    if isinstance(error, ConfigError | DatabaseURLError):
+    if isinstance(error, ConfigError | DatabaseURLError | SchemaTooNew):
         return SetupError(str(error))
     if isinstance(error, NoSuchModuleError):
         return SetupError(f"NEWSDEDUP_DATABASE_URL: not a usable database URL: {error}")
