@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +33,22 @@ CREATE TABLE IF NOT EXISTS pages (
 """
 
 
+def _switch_to_wal(db: sqlite3.Connection) -> None:
+    """Put the file in WAL mode. Two processes that open a new spool at once race for that switch, and
+    SQLite may answer one "database is locked" at once, without waiting (a lock upgrade that could
+    deadlock is not retried by its busy handler): try again, outside any lock, for as long as any
+    other wait for this file."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 class Spool:
     """A durable first-in first-out queue of pages (JSON objects with a ``url``)."""
 
@@ -40,7 +57,7 @@ class Spool:
         self.path = folder / FILE_NAME
         # Autocommit mode: every statement commits at once unless inside an explicit BEGIN.
         self._db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
+        _switch_to_wal(self._db)
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute(_SCHEMA)
 

@@ -95,6 +95,26 @@ def _together(target: Callable[..., None], *argument_lists: tuple[Any, ...]) -> 
         assert process.exitcode == 0, process.exitcode
 
 
+def test_processes_opening_a_new_spool_at_the_same_moment_all_open_it(tmp_path: Path) -> None:
+    """Four crawler processes that open a spool file that does not exist yet, released at the same
+    moment, all open it and spool their page, in each of 25 rounds. (Switching a new file to WAL is a
+    race SQLite could answer with "database is locked" at once: without the retry this test failed in
+    each of three runs.)"""
+    context = multiprocessing.get_context("fork")
+    for round_ in range(25):
+        folder = str(tmp_path / f"spool-{round_}")
+        start = context.Event()
+        processes = [context.Process(target=put_pages, args=(folder, f"p{n}", 1, start)) for n in range(4)]
+        for process in processes:
+            process.start()
+        start.set()
+        for process in processes:
+            process.join(WAIT_DEADLINE)
+        assert [p.exitcode for p in processes] == [0, 0, 0, 0], f"round {round_}"
+        with Spool(Path(folder)) as spool:
+            assert sorted(spool.urls()) == [f"http://p{n}.example/000" for n in range(4)]
+
+
 def test_processes_share_one_spool_and_replay_each_page_once(tmp_path: Path) -> None:
     """Two processes spool 100 pages each into one spool file at the same time: all 200 are there, each
     process's in its own order. Two processes then replay that spool at the same time: each page is
