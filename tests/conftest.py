@@ -34,6 +34,26 @@ needs_corpus = pytest.mark.skipif(
 )
 
 
+def crawl_env(sources: Path, database: Path, proxy: str | None = None, **settings: str) -> dict[str, str]:
+    """The environment of a crawl child process: none of the developer's NEWSDEDUP_* settings or
+    proxies; the tests' empty settings file, these sources, this SQLite database, the proxy (if any)
+    as http_proxy, and these NEWSDEDUP_* settings."""
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith("NEWSDEDUP_") and name.lower() not in ("http_proxy", "https_proxy", "no_proxy")
+    }
+    env.update(
+        NEWSDEDUP_CONFIG=str(FIXTURES / "empty-settings.toml"),
+        NEWSDEDUP_SOURCES=str(sources),
+        NEWSDEDUP_DATABASE_URL=f"sqlite:///{database}",
+        **settings,
+    )
+    if proxy is not None:
+        env["http_proxy"] = proxy
+    return env
+
+
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     """No test sees the developer's NEWSDEDUP_* settings, proxies or working directory files."""

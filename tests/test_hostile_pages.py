@@ -9,7 +9,6 @@ timeout and at most 5 redirects; the other bounds are at their defaults.
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -25,7 +24,7 @@ from config import defaults
 from config.sources import Source
 from crawler.bodies import body_encoding
 from dedup.document import binary_reason
-from tests.conftest import FIXTURES
+from tests.conftest import crawl_env
 from tests.hostile_server import (
     CAFE,
     CALENDAR_START,
@@ -107,21 +106,15 @@ def _stored(database: Path) -> dict[str, dict[str, Any]]:
 def crawl(tmp_path_factory: pytest.TempPathFactory) -> HostileCrawl:
     """The hostile site crawled once; shared by the module."""
     folder = tmp_path_factory.mktemp("hostile")
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith("NEWSDEDUP_") and name.lower() not in ("http_proxy", "https_proxy", "no_proxy")
-    }
     with HostileServer() as server:
-        env.update(
-            NEWSDEDUP_CONFIG=str(FIXTURES / "empty-settings.toml"),
-            NEWSDEDUP_SOURCES=str(_sources_file(folder)),
-            NEWSDEDUP_DATABASE_URL=f"sqlite:///{folder / 'newsdedup.db'}",
+        env = crawl_env(
+            _sources_file(folder),
+            folder / "newsdedup.db",
+            server.proxy_url,
             NEWSDEDUP_CRAWL_DOWNLOAD_TIMEOUT_SECONDS=str(DOWNLOAD_TIMEOUT),
             NEWSDEDUP_CRAWL_MAX_REDIRECTS=str(MAX_REDIRECTS),
             NEWSDEDUP_AUTOTHROTTLE_START_DELAY="0",
             NEWSDEDUP_LOG_LEVEL="INFO",
-            http_proxy=server.proxy_url,
         )
         try:
             child = subprocess.run(

@@ -41,7 +41,7 @@ from crawler.addresses import non_public_reason, refusal, resolve
 from newsdedup.cli import app
 from newsdedup.cli.errors import excepthook
 from storage import queries
-from tests.conftest import FIXTURES, ROOT
+from tests.conftest import ROOT, crawl_env
 from tests.stories import story
 from workers.page import Page
 from workers.processing import process_page
@@ -317,21 +317,13 @@ class Crawl:
 
 
 def _crawl_env(sources: Path, database: Path, proxy: str | None) -> dict[str, str]:
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith("NEWSDEDUP_") and name.lower() not in ("http_proxy", "https_proxy", "no_proxy")
-    }
-    env.update(
-        NEWSDEDUP_CONFIG=str(FIXTURES / "empty-settings.toml"),
-        NEWSDEDUP_SOURCES=str(sources),
-        NEWSDEDUP_DATABASE_URL=f"sqlite:///{database}",
+    return crawl_env(
+        sources,
+        database,
+        proxy,
         NEWSDEDUP_AUTOTHROTTLE_START_DELAY="0",
         NEWSDEDUP_TRANSLATIONS="false",  # no dictionaries to load: these pages are all English
     )
-    if proxy is not None:
-        env["http_proxy"] = proxy
-    return env
 
 
 @dataclass

@@ -8,7 +8,6 @@ the spiders produce, before any processing. The expected URL sets come from the 
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -26,7 +25,7 @@ import pytest
 
 from crawler.items import KEPT_HEADERS
 from newsdedup.demo.server import SITES, SiteServer
-from tests.conftest import FIXTURES, ROOT
+from tests.conftest import ROOT, crawl_env
 
 SOURCES_FILE = ROOT / "config" / "sources.toml"
 EXPECTED = json.loads((SITES / "EXPECTED.json").read_text(encoding="utf-8"))
@@ -96,23 +95,6 @@ def _article_pages(host: str) -> set[str]:
     return urls
 
 
-def crawl_env(proxy_url: str, database: Path) -> dict[str, str]:
-    """The environment of a crawl child: none of the developer's NEWSDEDUP_* settings or proxies,
-    the fixture sources, the tests' empty settings file, and the fixture server as HTTP proxy."""
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith("NEWSDEDUP_") and name.lower() not in ("http_proxy", "https_proxy", "no_proxy")
-    }
-    env.update(
-        NEWSDEDUP_CONFIG=str(FIXTURES / "empty-settings.toml"),
-        NEWSDEDUP_SOURCES=str(SOURCES_FILE),
-        NEWSDEDUP_DATABASE_URL=f"sqlite:///{database}",
-        http_proxy=proxy_url,
-    )
-    return env
-
-
 @dataclass
 class Crawl:
     """What one ``scrapy crawl`` produced: its items, its log, and its exit status."""
@@ -174,7 +156,7 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CrawlRun]:
     """Every source crawled once, at the same time, over one fixture server; shared by the module."""
     out = tmp_path_factory.mktemp("crawl")
     with SiteServer() as server:
-        crawls = run_crawls(list(SOURCES), out, crawl_env(server.proxy_url, out / "unused.db"))
+        crawls = run_crawls(list(SOURCES), out, crawl_env(SOURCES_FILE, out / "unused.db", server.proxy_url))
         yield CrawlRun(crawls, list(server.requests))
 
 
@@ -185,7 +167,7 @@ def _ok(crawl: Crawl) -> None:
 
 def test_scrapy_list_prints_the_four_sources(tmp_path: Path) -> None:
     """`scrapy list` at the repository root lists exactly the sources of the sources file, one a line."""
-    env = crawl_env("http://127.0.0.1:9", tmp_path / "unused.db")
+    env = crawl_env(SOURCES_FILE, tmp_path / "unused.db", "http://127.0.0.1:9")
     listed = subprocess.run(
         [sys.executable, "-m", "scrapy", "list"],
         cwd=ROOT,
@@ -340,7 +322,7 @@ def test_no_page_over_4000_bytes_is_produced(tmp_path: Path) -> None:
     }
     assert min(sizes.values()) > 4000, sizes
     with SiteServer() as server:
-        env = crawl_env(server.proxy_url, tmp_path / "unused.db")
+        env = crawl_env(SOURCES_FILE, tmp_path / "unused.db", server.proxy_url)
         crawls = run_crawls(list(SOURCES), tmp_path, env, "-s", "DOWNLOAD_MAXSIZE=4000")
         requests = list(server.requests)
     for source, crawl in crawls.items():
@@ -369,7 +351,7 @@ def test_size_limit_splits_pages_at_the_limit(tmp_path: Path) -> None:
         "rovers-name-former-captain-kieran-walsh-as-head-coach",
     }
     with SiteServer() as server:
-        env = crawl_env(server.proxy_url, tmp_path / "unused.db")
+        env = crawl_env(SOURCES_FILE, tmp_path / "unused.db", server.proxy_url)
         crawl = run_crawls(["dailycourier"], tmp_path, env, "-s", "DOWNLOAD_MAXSIZE=8500")["dailycourier"]
         requests = list(server.requests)
     assert crawl.returncode == 0, crawl.log
