@@ -56,18 +56,17 @@ class Outcome:
 def process_page(page: Page, runtime: Runtime) -> Outcome:
     """Clean and cluster one page, and store the result. Rejects pages without story text. Logs one
     line with the outcome, carrying the page's source and URL (and the task id in a worker)."""
-    outcome = _process(page, runtime)
-    named = runtime.source_named(page.source) or runtime.source_for_url(page.final_url or page.url)
-    source = named.name if named else page.source
-    fields = page_logger(log, source=source, url=page.url, task_id=current_task_id())
+    source = runtime.source_named(page.source) or runtime.source_for_url(page.final_url or page.url)
+    outcome = _process(page, runtime, source)
+    named = source.name if source else page.source
+    fields = page_logger(log, source=named, url=page.url, task_id=current_task_id())
     cluster = f" -> cluster {outcome.cluster_id}" if outcome.cluster_id is not None else ""
     reason = f": {outcome.reason}" if outcome.reason else ""
     fields.info("%s %s%s%s", outcome.status, page.url, cluster, reason)
     return outcome
 
 
-def _process(page: Page, runtime: Runtime) -> Outcome:
-    source = runtime.source_named(page.source) or runtime.source_for_url(page.final_url or page.url)
+def _process(page: Page, runtime: Runtime, source: Source | None) -> Outcome:
     try:
         document = prepare(
             runtime.signer,

@@ -66,7 +66,9 @@ def process_page(self: Task[Any, Any], page: dict[str, Any]) -> dict[str, Any]:
     except Exception:
         metrics.record_page("failed", time.monotonic() - started, None)
         raise
-    metrics.record_page(str(outcome["status"]), time.monotonic() - started, len(runtime.index))
+    # The index size is a Redis round trip: only asked for when the metrics are served.
+    index_size = len(runtime.index) if metrics.serving() else None
+    metrics.record_page(str(outcome["status"]), time.monotonic() - started, index_size)
     return outcome
 
 
