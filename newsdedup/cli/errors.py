@@ -6,6 +6,7 @@ and so has the traceback of an unexpected error (``excepthook``).
 
 from __future__ import annotations
 
+import copy
 import logging
 import sys
 import traceback
@@ -40,9 +41,7 @@ class SetupError(CLIError):
 def one_line(error: BaseException) -> CLIError | None:
     """The operator's message for an expected error (passwords redacted), or None for a bug."""
     message = _message(error)
-    if message is not None:
-        message.message = redact_text(message.message)
-    return message
+    return None if message is None else type(message)(redact_text(message.message))
 
 
 def _message(error: BaseException) -> CLIError | None:
@@ -72,8 +71,13 @@ class OperatorErrors(click.Group):
         try:
             return super().invoke(ctx)
         except click.ClickException as e:
-            e.message = redact_text(e.message)
-            raise
+            redacted = redact_text(e.message)
+            if redacted == e.message:
+                raise
+            # click declares ``message`` final; a copy keeps the error's type, usage hint and exit code.
+            shown = copy.copy(e)
+            vars(shown)["message"] = redacted
+            raise shown from None
         except (click.exceptions.Exit, click.Abort):
             raise
         except Exception as e:
