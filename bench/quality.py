@@ -1,7 +1,8 @@
-"""Quality benchmark: python bench/quality.py DOCS.jsonl TRUTH.jsonl
+"""Quality benchmark: python bench/quality.py CORPUS... (folders with docs.jsonl and truth.jsonl)
 
-Scores newsdedup's clusters and a naive MinHash baseline's on the same documents, side by side
-(see newsdedup/quality.py; `newsdedup eval DOCS TRUTH` runs the same).
+Scores newsdedup's clusters and a naive MinHash baseline's on the same documents, side by side, for
+each corpus, their union, and the tuning and test halves of their stories (see newsdedup/quality.py;
+`newsdedup eval CORPUS...` runs the same).
 """
 
 import sys
@@ -9,9 +10,10 @@ from pathlib import Path
 
 from rich.console import Console
 
+from newsdedup.corpora import corpora
 from newsdedup.quality import run
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
-        sys.exit("usage: python bench/quality.py DOCS.jsonl TRUTH.jsonl")
-    run(Path(sys.argv[1]), Path(sys.argv[2]), Console())
+    if len(sys.argv) < 2:
+        sys.exit("usage: python bench/quality.py CORPUS... (folders with docs.jsonl and truth.jsonl)")
+    run(corpora(Path(a) for a in sys.argv[1:]), Console())

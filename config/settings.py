@@ -23,6 +23,13 @@ from config.errors import ConfigError
 from config.redact import has_password, install_log_redaction
 
 ENV_PREFIX = "NEWSDEDUP_"
+# Settings that existed once, and what became of them: a settings file that still sets one is told so.
+REMOVED = {
+    "splice_max_evidence": "spliced posts are recognised from their passages now "
+    "(SPLICE_MAX_OVERLAP, SPLICE_MAX_SHARED, SPLICE_MAX_AGREEMENT)",
+    "splice_max_evidence_across": "spliced posts are recognised from their passages now "
+    "(SPLICE_MAX_OVERLAP, SPLICE_PASSAGE_SCORE, SPLICE_MIN_SHARE)",
+}
 # Settings that may hold a credential, and so are only read from the environment when they do.
 URL_SETTINGS = ("database_url", "redis_url")
 
@@ -45,13 +52,23 @@ class Settings(BaseSettings):
     min_jaccard: float = Field(defaults.MIN_JACCARD, gt=0.0, le=1.0)
     min_containment: float = Field(defaults.MIN_CONTAINMENT, gt=0.0, le=1.0)
     splice_max_overlap: float = Field(defaults.SPLICE_MAX_OVERLAP, ge=0.0, lt=1.0)
-    splice_max_evidence: float = Field(defaults.SPLICE_MAX_EVIDENCE, ge=0.0, le=1.0)
-    splice_max_evidence_across: float = Field(defaults.SPLICE_MAX_EVIDENCE_ACROSS, ge=0.0, le=1.0)
+    splice_max_shared: float = Field(defaults.SPLICE_MAX_SHARED, ge=0.0, le=1.0)
+    splice_max_agreement: float = Field(defaults.SPLICE_MAX_AGREEMENT, ge=0.0, le=1.0)
+    splice_part_within: float = Field(defaults.SPLICE_PART_WITHIN, ge=0.0, le=1.0)
+    splice_min_share: float = Field(defaults.SPLICE_MIN_SHARE, ge=0.0, le=1.0)
+    splice_passage_score: float = Field(defaults.SPLICE_PASSAGE_SCORE, gt=0.0, le=1.0)
     translations: bool = defaults.TRANSLATIONS
     evidence_min_weight: float = Field(defaults.EVIDENCE_MIN_WEIGHT, ge=0.0, le=5.0)
+    evidence_lower_case_weight: float = Field(defaults.EVIDENCE_LOWER_CASE_WEIGHT, ge=0.0, le=1.0)
     min_shared_evidence: int = Field(defaults.MIN_SHARED_EVIDENCE, ge=1)
+    evidence_link_min_score: float = Field(defaults.EVIDENCE_LINK_MIN_SCORE, ge=0.0, le=1.0)
     translation_min_score: float = Field(defaults.TRANSLATION_MIN_SCORE, gt=0.0, le=1.0)
     translation_min_matches: int = Field(defaults.TRANSLATION_MIN_MATCHES, ge=1)
+    translation_margin: float = Field(defaults.TRANSLATION_MARGIN, ge=0.0)
+    translation_background_k: int = Field(defaults.TRANSLATION_BACKGROUND_K, ge=1)
+    translation_sibling_score: float = Field(defaults.TRANSLATION_SIBLING_SCORE, ge=0.0, le=1.0)
+    translation_time_grace_days: float = Field(defaults.TRANSLATION_TIME_GRACE_DAYS, ge=0.0)
+    translation_time_scale_days: float = Field(defaults.TRANSLATION_TIME_SCALE_DAYS, ge=0.0)
     source_link_score: float = Field(defaults.SOURCE_LINK_SCORE, gt=0.0, le=1.0)
     source_link_min_score: float = Field(defaults.SOURCE_LINK_MIN_SCORE, ge=0.0, le=1.0)
     shingle_words: int = Field(defaults.SHINGLE_WORDS, ge=1, le=16)
@@ -143,6 +160,8 @@ def load_settings() -> Settings:
     if path.exists():
         file_values = read_toml(path)
         _no_credentials(file_values, path)
+        for name in sorted(set(file_values) & set(REMOVED)):
+            raise ConfigError(f"{path}: {name}: no longer a setting: {REMOVED[name]}; remove it")
     elif named:
         raise ConfigError(f"{path}: settings file not found (named by {ENV_PREFIX}CONFIG)")
     else:

@@ -7,6 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
+import numpy as np
 import xxhash
 
 from dedup.anchors import anchors
@@ -15,16 +16,13 @@ from dedup.extract import extract
 from dedup.language import detect_language
 from dedup.params import Params
 from dedup.residue import strip_residue
-from dedup.shingles import Hashes, shingle_hashes, tokens
+from dedup.shingles import Hashes, shingle_sequence, tokens
 from dedup.signature import Signature, Signer
 
 
 class NoStoryText(ValueError):
     """The page has no story to cluster (empty, only site chrome, or not an article at all)."""
 
-
-# Open Graph types by which a page says it is not a story: home, section, about and shop pages.
-NOT_ARTICLES = frozenset({"website", "profile", "product", "place", "business.business"})
 
 #: A page is binary data, not text, when more than BINARY_SHARE of its first BINARY_SAMPLE characters
 #: are control characters or U+FFFD (what undecodable bytes become): an image or an archive served as
@@ -49,6 +47,8 @@ class Document:
     content_hash: str
     # The shingle set (xxh32 hashes, sorted): exact overlaps are computed on it.
     hashes: Hashes
+    # The same hashes in the order each first occurs in the text: where a shared passage lies.
+    sequence: Hashes
     # A sample of the hashes that finds partial copies (dedup.anchors).
     anchors: Hashes
     # None when the text has too few shingles for a comparison to mean anything (see dedup.overlap).
@@ -80,9 +80,10 @@ def prepare(
     html, text, title = (storable(v) if v else v for v in (html, text, title))
     canonical_url = claimed = None
     if html:
+        # The page's own word on what it is (og:type) does not decide: many news sites call their
+        # articles "website". A page reaches here as an article (a feed or sitemap entry, an ingest line,
+        # or a page the site spider kept); only the lack of story text rejects it.
         extracted = extract(html, url)
-        if extracted.page_type in NOT_ARTICLES:
-            raise NoStoryText(f"the page says it is not an article (og:type {extracted.page_type})")
         body = extracted.text or (text or "")
         title = title or extracted.title
         published_at = published_at or extracted.published_at
@@ -95,7 +96,8 @@ def prepare(
         raise NoStoryText(
             f"{len(story)} characters of text after cleaning (at least {params.min_text_chars})"
         )
-    hashes = shingle_hashes(story, params.shingle_words, params.shingle_chars)
+    sequence = shingle_sequence(story, params.shingle_words, params.shingle_chars)
+    hashes = np.sort(sequence)
     language = language or detect_language(story, hint=language_hint)
     return Document(
         title=title,
@@ -106,9 +108,12 @@ def prepare(
         claimed_source_url=claimed,
         content_hash=content_hash(story),
         hashes=hashes,
+        sequence=sequence,
         anchors=anchors(hashes, params.anchor_modulus),
         signature=signer.sign(hashes) if hashes.shape[0] >= params.min_shingles else None,
-        evidence=evidence(story, language) if params.translations else Evidence.empty(),
+        evidence=evidence(story, language, params.evidence_lower_case_weight)
+        if params.translations
+        else Evidence.empty(),
     )
 
 

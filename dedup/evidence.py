@@ -2,14 +2,17 @@
 
 A translated repost shares almost no word shingles with its original, but it keeps the numbers,
 the names (spelled in Latin, or transliterated to it), and, through a dictionary, the meaning of
-Chinese and Japanese words (``dedup.glossary``). A text's evidence is the sequence of those tokens
+Chinese and Japanese words (``dedup.glossary``). A text's evidence is the sequence of those terms
 in the order they occur, each normalised (ASCII, lower case, first five letters, so that "Serbia"
-and "Serbien" agree) and weighted by its rarity: common words of the major languages weigh
-nothing, names and long numbers weigh most.
+and "Serbien" agree) and weighted by its rarity (``dedup.rarity``): a word common in any of the
+languages wordfreq knows weighs nothing, a word no list knows (a name) weighs most; numbers weigh
+by how many significant digits they have, years and small numbers little.
 
-Two texts are compared by the weighted longest common subsequence of their evidence, divided by
-the smaller text's total weight: a translation keeps the order of what it translates, while two
-different articles about one event share names and numbers in another order and in fewer numbers.
+A text in a language no frequency list covers keeps only what cannot be a common word of it: its
+capitalised words (names) and numbers in scripts with case, and its words at a low flat weight in
+scripts without. Without that, every word of such a text would weigh like a name.
+
+How two evidence sequences are compared is ``dedup.crosslang``.
 """
 
 from __future__ import annotations
@@ -21,24 +24,23 @@ from functools import lru_cache
 import numpy as np
 import numpy.typing as npt
 from anyascii import anyascii
-from wordfreq import zipf_frequency
-from xxhash import xxh3_128_digest, xxh32_intdigest
+from xxhash import xxh32_intdigest
 
-from dedup import glossary
+from dedup import glossary, rarity
+from dedup.shingles import MARKS, normalize
 
-# Frequency lists that decide which words are common; a word common in any of them weighs nothing.
-_FREQUENCY_LANGUAGES = ("en", "de", "fr", "es", "it", "pt", "nl", "cs", "pl", "ru", "id", "tr", "sv")
-_MAX_WEIGHT = 5.0
 _MIN_WEIGHT = 0.5
+#: A word of a language without a frequency list, in a script without case (no way to tell a name).
+UNCOVERED_WEIGHT = 1.0
+#: The default of ``lower_case_weight`` (the setting EVIDENCE_LOWER_CASE_WEIGHT).
+LOWER_CASE_WEIGHT = 0.3
 _PREFIX = 5
 _CJK_RUN = re.compile(r"([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+)")
-_TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+")
+# A number, or a word with its combining marks (Devanagari vowel signs and viramas, Thai vowels).
+_TOKEN = re.compile(rf"\d+(?:[.,]\d+)*|(?:[^\W\d_]|[{MARKS}])+")
 _LONGEST_HEADWORD = 10
 # Weights are kept in a byte: units of 1/40.
 _SCALE = 40.0
-# Agreements of stored evidence remembered per process (about 150 bytes each).
-_MEMO_LIMIT = 100_000
-_memo: dict[tuple[bytes, bytes], Agreement] = {}
 
 Tokens = npt.NDArray[np.uint32]
 Weights = npt.NDArray[np.uint8]
@@ -46,7 +48,7 @@ Weights = npt.NDArray[np.uint8]
 
 @dataclass(frozen=True)
 class Evidence:
-    """The evidence sequence of one text: token hashes and their weights, in text order."""
+    """The evidence sequence of one text: term hashes and their weights, in text order."""
 
     tokens: Tokens
     weights: Weights
@@ -60,9 +62,21 @@ class Evidence:
         return float(self.weights.sum()) / _SCALE
 
     def rare(self, min_weight: float) -> Tokens:
-        """The distinct tokens of at least this weight: what the evidence index keys on."""
+        """The distinct terms of at least this weight: what the evidence index keys on."""
         tokens: Tokens = np.unique(self.tokens[self.weights >= int(min_weight * _SCALE)])
         return tokens
+
+    def distinct(self) -> tuple[Tokens, npt.NDArray[np.float64]]:
+        """Each term once, in the order of its first occurrence, with the highest weight it has (two
+        words can share a five-letter key)."""
+        if self.tokens.shape[0] == 0:
+            return self.tokens, np.zeros(0)
+        keys, first, inverse = np.unique(self.tokens, return_index=True, return_inverse=True)
+        highest = np.zeros(keys.shape[0], dtype=np.uint8)
+        np.maximum.at(highest, inverse, self.weights)
+        order = np.argsort(first, kind="stable")
+        tokens: Tokens = keys[order]
+        return tokens, highest[order].astype(np.float64) / _SCALE
 
     def to_bytes(self) -> bytes:
         return self.tokens.astype("<u4").tobytes() + self.weights.astype(np.uint8).tobytes()
@@ -76,100 +90,80 @@ class Evidence:
         )
 
 
-def evidence(text: str, language: str | None) -> Evidence:
+def evidence(text: str, language: str | None, lower_case_weight: float = LOWER_CASE_WEIGHT) -> Evidence:
     """The evidence sequence of a cleaned text in the given language."""
-    found = terms(text, language)
+    found = terms(text, language, lower_case_weight)
     return Evidence(
         np.array([xxh32_intdigest(key.encode()) for key, _ in found], dtype=np.uint32),
         np.array([min(255, round(weight * _SCALE)) for _, weight in found], dtype=np.uint8),
     )
 
 
-def terms(text: str, language: str | None) -> list[tuple[str, float]]:
-    """The evidence of a text as readable terms (normalised keys) with their weights, in text order."""
+def terms(
+    text: str, language: str | None, lower_case_weight: float = LOWER_CASE_WEIGHT
+) -> list[tuple[str, float]]:
+    """The evidence of a text as readable terms (normalised keys) with their weights, in text order.
+    Words written in lower case (and dictionary glosses of common nouns) weigh ``lower_case_weight``
+    times their rarity: they are the words of one language, which another language's text seldom has,
+    while names and numbers cross languages whole."""
+    covered = language is None or language in rarity.covered_languages()
     table = glossary.japanese() if language == "ja" else None
     pairs: list[tuple[str, float]] = []
-    for piece in _CJK_RUN.split(text):
+    words: list[tuple[int, str]] = []  # (position in pairs, word) to weigh in one lookup
+    for piece in _CJK_RUN.split(normalize(text)):
         if not piece:
             continue
         if _CJK_RUN.fullmatch(piece):
             table = table or glossary.chinese()
             for run in piece.split("・"):
-                for words in _segment(run, table):
+                for glosses in _segment(run, table):
                     # A headword is one concept: its rarest gloss word stands for it.
-                    best = max(words, key=_word_weight)
-                    pairs.append((best, _word_weight(best)))
-        else:
-            for token in _TOKEN.findall(piece):
-                if token[0].isdigit():
-                    number = re.sub(r"[.,]", "", token)
-                    pairs.append((number, 2.0 if len(number) <= 2 else 4.0))
-                else:
-                    pairs.append((token, _word_weight(token.lower())))
-    found: list[tuple[str, float]] = []
-    for token, weight in pairs:
+                    best = max(glosses, key=_gloss_weight)
+                    scale = lower_case_weight if best.islower() else 1.0
+                    pairs.append((best, _gloss_weight(best) * scale))
+            continue
+        for token in _TOKEN.findall(piece):
+            if token[0].isdigit():
+                number = re.sub(r"[.,]", "", token)
+                pairs.append((number, number_weight(number)))
+            elif covered or not token.islower():
+                words.append((len(pairs), token))
+                pairs.append((token, 0.0))
+    if words:
+        found = rarity.weights([w for _, w in words])
+        for (at, word), value in zip(words, found.tolist(), strict=True):
+            if not covered and word.lower() == word.upper():
+                value = min(value, UNCOVERED_WEIGHT)  # no case, no list: cannot tell a name
+            elif word.islower():
+                value *= lower_case_weight
+            pairs[at] = (word, value)
+    kept: list[tuple[str, float]] = []
+    for token, value in pairs:
         key = _normalise(token)
-        if len(key) >= 2 and weight > _MIN_WEIGHT:
-            found.append((key, weight))
-    return found
+        if len(key) >= 2 and value > _MIN_WEIGHT:
+            kept.append((key, value))
+    return kept
 
 
-@dataclass(frozen=True)
-class Agreement:
-    """How two evidence sequences agree: the weight of their common subsequence, its length, and
-    each sequence's total weight."""
-
-    common: float
-    matches: int
-    total_a: float
-    total_b: float
-
-    @property
-    def score(self) -> float:
-        """The common weight over the smaller total: 1.0 when all of the smaller one is in the other,
-        in the same order."""
-        smaller = min(self.total_a, self.total_b)
-        return self.common / smaller if smaller else 0.0
+def number_weight(digits: str) -> float:
+    """A number's weight: what a chance match on it is worth. Numbers below 100 and years occur in
+    most news texts; beyond that, each significant digit (trailing zeros are not) makes a match rarer."""
+    digits = "".join(c for c in digits if c.isdecimal())
+    if not digits:
+        return 1.0
+    value = int(digits[:18])
+    if value < 100:
+        return 1.0
+    if 1900 <= value <= 2099 and len(digits) == 4:
+        return 1.5
+    significant = len(digits.lstrip("0").rstrip("0")) or 1
+    return min(4.0, 1.0 + 0.75 * significant)
 
 
-def agreement(a: Evidence, b: Evidence) -> Agreement:
-    """The weighted longest common subsequence of two evidence sequences."""
-    common = np.intersect1d(a.tokens, b.tokens)
-    if common.shape[0] == 0:
-        return Agreement(0.0, 0, a.total, b.total)
-    ka = np.isin(a.tokens, common)
-    kb = np.isin(b.tokens, common)
-    seq_a, wa = a.tokens[ka].tolist(), a.weights[ka].tolist()
-    seq_b, wb = b.tokens[kb].tolist(), b.weights[kb].tolist()
-    value, count = _weighted_lcs(seq_a, wa, seq_b, wb)
-    return Agreement(value / _SCALE, count, a.total, b.total)
-
-
-def stored_agreement(a: bytes, b: bytes) -> Agreement:
-    """``agreement`` of two stored evidence sequences (``Evidence.to_bytes``), remembered: every
-    re-clustering of a story compares the same stored articles again."""
-    key = (xxh3_128_digest(a), xxh3_128_digest(b))
-    found = _memo.get(key)
-    if found is None:
-        if len(_memo) >= _MEMO_LIMIT:
-            _memo.clear()
-        found = _memo[key] = agreement(Evidence.from_bytes(a), Evidence.from_bytes(b))
-    return found
-
-
-def _weighted_lcs(seq_a: list[int], wa: list[int], seq_b: list[int], wb: list[int]) -> tuple[float, int]:
-    """Longest common subsequence where a match of tokens scores the lower of their weights."""
-    previous = [(0.0, 0)] * (len(seq_b) + 1)
-    for token_a, weight_a in zip(seq_a, wa, strict=True):
-        current = [(0.0, 0)] * (len(seq_b) + 1)
-        for j, (token_b, weight_b) in enumerate(zip(seq_b, wb, strict=True), start=1):
-            if token_a == token_b:
-                value, count = previous[j - 1]
-                current[j] = (value + min(weight_a, weight_b), count + 1)
-            else:
-                current[j] = previous[j] if previous[j][0] >= current[j - 1][0] else current[j - 1]
-        previous = current
-    return previous[-1]
+@lru_cache(maxsize=100_000)
+def _gloss_weight(word: str) -> float:
+    """A gloss word weighs as the English word it is."""
+    return rarity.weight(word)
 
 
 def _segment(run: str, table: glossary.Glossary) -> list[tuple[str, ...]]:
@@ -186,13 +180,6 @@ def _segment(run: str, table: glossary.Glossary) -> list[tuple[str, ...]]:
         else:
             i += 1
     return found
-
-
-@lru_cache(maxsize=200_000)
-def _word_weight(word: str) -> float:
-    """Rarity: 0 for words common in any major language, up to 5 for words no list knows."""
-    zipf = max(zipf_frequency(word, lang) for lang in _FREQUENCY_LANGUAGES)
-    return max(0.0, _MAX_WEIGHT - zipf)
 
 
 def _normalise(token: str) -> str:

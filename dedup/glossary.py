@@ -23,11 +23,12 @@ log = logging.getLogger(__name__)
 
 Glossary = dict[str, tuple[str, ...]]
 
-_VERSION = 1
+_VERSION = 3
 _STOP = frozenset("a an the of to in on at for by with from and or as is be sb sth one etc".split())
-_WORD = re.compile(r"[a-z][a-z'\-]+")
+_WORD = re.compile(r"[A-Za-z][A-Za-z'\-]+")
 _KATAKANA = re.compile(r"^[\u30a0-\u30ff]+$")
-_NOT_A_MEANING = ("variant of", "old variant", "surname", "see ", "used in", "abbr.", "erhua variant")
+# CEDICT notes that are no meaning: variants, surnames, cross-references, classifiers ("CL:辆[liang4]").
+_NOT_A_MEANING = ("variant of", "old variant", "surname", "see ", "used in", "abbr.", "erhua variant", "cl:")
 
 
 def cache_dir() -> Path:
@@ -46,13 +47,14 @@ def japanese() -> Glossary:
 
 
 def gloss_words(glosses: list[str], limit: int = 3) -> tuple[str, ...]:
-    """The content words of the first ``limit`` English glosses, in order, once each."""
+    """The content words of the first ``limit`` English glosses, in order, once each. Names keep their
+    capital (the dictionaries capitalise proper nouns): evidence weighs them as names."""
     words: list[str] = []
     for gloss in glosses[:limit]:
-        gloss = re.sub(r"\([^)]*\)", "", gloss.lower())
-        if gloss.startswith(_NOT_A_MEANING):
+        gloss = re.sub(r"\([^)]*\)", "", gloss)
+        if gloss.lower().startswith(_NOT_A_MEANING):
             continue
-        words += [w for w in _WORD.findall(gloss) if w not in _STOP]
+        words += [w if w[0].isupper() else w.lower() for w in _WORD.findall(gloss) if w.lower() not in _STOP]
     return tuple(dict.fromkeys(words))
 
 

@@ -18,6 +18,7 @@ from typing import Literal
 
 import numpy as np
 
+from dedup.crosslang import Span, passage
 from dedup.params import Params
 from dedup.shingles import Hashes
 
@@ -45,6 +46,20 @@ class Overlap:
     @property
     def b_in_a(self) -> float:
         return self.shared / self.size_b if self.size_b else 0.0
+
+
+def spans(a: Hashes, b: Hashes) -> tuple[Span | None, Span | None]:
+    """Where two texts' shared shingles lie in each, from their shingle sequences (distinct hashes in
+    text order, ``dedup.shingles.shingle_sequence``): the span from the first to the last tenth of
+    them, as fractions of each text. None for both when they share nothing."""
+    shared = np.intersect1d(a, b)
+    if shared.shape[0] == 0:
+        return None, None
+    found = []
+    for sequence in (a, b):
+        at = np.flatnonzero(np.isin(sequence, shared, assume_unique=True)) / max(1, sequence.shape[0])
+        found.append(passage(at, np.ones(at.shape[0])))
+    return found[0], found[1]
 
 
 def overlap(a: Hashes, b: Hashes) -> Overlap:

@@ -1,211 +1,132 @@
-"""From links between articles to clusters: a deterministic function of the link graph.
+"""From links between articles to clusters: a deterministic function of the links.
 
-Every pair of stored articles that tell the same story is linked (see ``dedup.overlap``). The
-clusters of a set of articles follow from their links alone, so they do not depend on the order
-in which the articles arrived, nor on whether they came in one batch or in several.
-
-The rule:
-- Articles joined by same-language links form one cluster (connected components): a copy of a copy is a copy,
-  and an article that is a copy of two clusters' articles merges them.
-- Translations join differently (see ``_attach_translations``): each cluster joins the one other
-  cluster it has the best translation link with.
-- Except spliced posts. An article that *contains* two texts which are disjoint (share under
-  ``max_overlap`` of their shingles either way) and which would be in different clusters without
-  it is a splice of two stories, e.g. two live-blog posts in one. It does not merge them: it joins
-  the cluster it shares the most with (highest Jaccard) and is linked as *related* to the others.
-  Copies of one splice (each holding ``min_containment`` of the other) count as one splice.
+Every pair of stored articles that may tell the same story is linked (``dedup.links``). The
+clusters of a set of articles follow from their links alone, so they do not depend on the order in
+which the articles arrived, nor on whether they came in one batch or in several. In four steps:
+1. **Splices** (``dedup.splices``): posts made of two stories, recognised from their own text, are
+   set aside; they never join two stories.
+2. **Groups**: the other articles, joined by same-language links (connected components: a copy of a
+   copy is a copy, and an article that is a copy of two groups' articles merges them).
+3. **Stories** (``dedup.attachment``): groups of different languages join through accepted,
+   significant translation ties, leader to leader.
+4. Each splice (with its copies) joins the story that accounts for the largest share of it, and is
+   *related* to the other stories it carries.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-
-@dataclass(frozen=True)
-class Link:
-    """Two articles that tell the same story: in one language with their exact overlap, or in two
-    (a translation) with its evidence score."""
-
-    a: int
-    b: int
-    jaccard: float
-    a_in_b: float
-    b_in_a: float
-    translation: float | None = None
+from dedup.attachment import Tie, attach
+from dedup.graph import components
+from dedup.links import Link
+from dedup.params import Params
+from dedup.splices import parts, splices
 
 
 @dataclass
 class Partition:
-    """Clusters (sets of article ids, by smallest id) and, per spliced article, its related clusters
-    (indexes into ``clusters``)."""
+    """Clusters (sets of article ids, ordered by smallest id) and, per spliced article, its related
+    clusters (indexes into ``clusters``); and how they came about: the cross-language ties considered,
+    and the spliced posts."""
 
     clusters: list[frozenset[int]]
     related: dict[int, frozenset[int]] = field(default_factory=dict)
-
-
-class UnionFind:
-    """Union-find over article ids."""
-
-    def __init__(self, nodes: Iterable[int]) -> None:
-        self.parent = {n: n for n in nodes}
-
-    def find(self, n: int) -> int:
-        while self.parent[n] != n:
-            self.parent[n] = self.parent[self.parent[n]]
-            n = self.parent[n]
-        return n
-
-    def union(self, a: int, b: int) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.parent[max(ra, rb)] = min(ra, rb)
+    ties: list[Tie] = field(default_factory=list)
+    spliced: frozenset[int] = frozenset()
+    # Each article that is not a splice: its group (same-language component), by smallest id.
+    group_of: dict[int, int] = field(default_factory=dict)
 
 
 def partition(
     nodes: Iterable[int],
     links: Iterable[Link],
-    disjoint: Callable[[int, int], bool],
-    min_containment: float,
-    min_translation: float = 1.0,
+    params: Params,
+    language: Mapping[int, str | None] | None = None,
+    leader: Callable[[frozenset[int]], int] = min,
+    outside: Mapping[int, int] | None = None,
+    agreement: Callable[[int, int], float] | None = None,
+    containment: Callable[[int, int], float] | None = None,
 ) -> Partition:
-    """The clusters of ``nodes`` by the rule above. ``disjoint(x, y)`` tells whether two unlinked
-    articles share (almost) nothing. For translation links, ``a_in_b`` is the share of a's evidence
-    that b covers: a translated text carries another when it covers ``min_translation`` of it and is
-    half as large again (a splice of two stories, one of them in another language)."""
+    """The clusters of ``nodes`` by the steps above. ``language`` gives each article's language
+    (for the backgrounds of translation ties), ``leader`` the canonical article of a set of articles,
+    ``outside`` the cluster id of articles beyond ``nodes`` that cross-language links reach (they
+    count towards backgrounds, nothing more), and ``agreement`` the evidence score of two articles
+    of one language (``dedup.attachment``), ``containment`` the larger share of either of two articles'
+    shingles in the other (for two parts of a post in one language)."""
+    language = language or {}
     node_set = set(nodes)
     nodes = sorted(node_set)
-    every = [link for link in links if link.a in node_set and link.b in node_set]
-    links = [link for link in every if link.translation is None]
-    translations = [link for link in every if link.translation is not None]
-    linked: defaultdict[int, set[int]] = defaultdict(set)
-    contained: defaultdict[int, set[int]] = defaultdict(set)  # container -> its parts
-    jaccard: dict[tuple[int, int], float] = {}
-    for link in links:
-        linked[link.a].add(link.b)
-        linked[link.b].add(link.a)
-        jaccard[link.a, link.b] = jaccard[link.b, link.a] = link.jaccard
-        if link.a_in_b >= min_containment:
-            contained[link.b].add(link.a)
-        if link.b_in_a >= min_containment:
-            contained[link.a].add(link.b)
-    for link in translations:
-        linked[link.a].add(link.b)
-        linked[link.b].add(link.a)
-        jaccard[link.a, link.b] = jaccard[link.b, link.a] = link.translation or 0.0
-        # Sizes relate as the coverages do, inversely: b is 1.5 times a when a_in_b = 1.5 b_in_a.
-        if link.a_in_b >= min_translation and link.a_in_b >= 1.5 * link.b_in_a:
-            contained[link.b].add(link.a)
-        if link.b_in_a >= min_translation and link.b_in_a >= 1.5 * link.a_in_b:
-            contained[link.a].add(link.b)
-
-    def holds_disjoint_parts(y: int) -> bool:
-        parts = sorted(contained[y])
-        return any(
-            x2 not in linked[x1] and disjoint(x1, x2) for i, x1 in enumerate(parts) for x2 in parts[i + 1 :]
-        )
-
-    suspects = {y for y in nodes if holds_disjoint_parts(y)}
-    while True:
-        base = _components([n for n in nodes if n not in suspects], links)
-        # Copies of one splice (each holding most of the other) are one unit; two splices that
-        # share only one of their stories are not.
-        units = _components(
-            sorted(suspects), [k for k in links if min(k.a_in_b, k.b_in_a) >= min_containment]
-        )
-        cleared: set[int] = set()
-        for unit in _groups(units, suspects):
-            if len({base.find(x) for y in unit for x in contained[y] if x not in suspects}) < 2:
-                cleared |= unit
-        if not cleared:
-            break
-        suspects -= cleared
-
-    clusters: dict[int, set[int]] = {
-        root: set() for root in (base.find(n) for n in nodes if n not in suspects)
+    every = list(links)
+    inside = [k for k in every if k.a in node_set and k.b in node_set]
+    one_story = {
+        (min(k.a, k.b), max(k.a, k.b))
+        for k in inside
+        if not k.across or (k.score or 0.0) >= params.translation_min_score
     }
-    for n in nodes:
-        if n not in suspects:
-            clusters[base.find(n)].add(n)
-    homes: dict[int, tuple[int, frozenset[int]]] = {}
-    for unit in _groups(units, suspects):
-        parts = {base.find(x) for y in unit for x in contained[y] if x not in suspects}
-        neighbours = {base.find(x) for y in unit for x in linked[y] if x not in suspects}
 
-        def share(root: int, unit: frozenset[int] = unit) -> tuple[float, int]:
-            best = max(
-                (
-                    jaccard[y, x]
-                    for y in unit
-                    for x in linked[y]
-                    if x not in suspects and base.find(x) == root
-                ),
-                default=0.0,
-            )
-            return best, -root
+    def agree(x: int, y: int) -> bool:
+        """Whether two parts of a post tell one story: in one language they share text, or their
+        evidence agrees as two translations of one story do; across, it agrees as a translation's."""
+        if language.get(x) == language.get(y):
+            shared = containment is not None and containment(x, y) >= params.splice_max_shared
+            return shared or (agreement is not None and agreement(x, y) >= params.splice_max_agreement)
+        return agreement is not None and agreement(x, y) >= params.translation_min_score
 
-        home = max(sorted(neighbours), key=share)
-        homes.update({y: (home, frozenset(parts - {home})) for y in unit})
-    for y, (home, _) in homes.items():
-        clusters[home].add(y)
+    spliced, units = splices(nodes, inside, params, one_story, agree)
 
-    story = _attach_translations(clusters, translations, set(homes))
-    merged: dict[int, set[int]] = defaultdict(set)
-    for root, members in clusters.items():
-        merged[story.find(root)] |= members
+    plain = [n for n in nodes if n not in spliced]
+    same_language = [(k.a, k.b) for k in inside if not k.across]
+    groups = components(plain, same_language).groups()
+    across = [
+        k
+        for k in every
+        if k.across and k.a not in spliced and k.b not in spliced and (k.a in node_set or k.b in node_set)
+    ]
+    stories, ties = attach(groups, across, language, params, leader, outside, agreement)
+    merged: defaultdict[int, set[int]] = defaultdict(set)
+    for root, members in groups.items():
+        merged[stories.find(root)] |= members
+
+    story_of = {n: root for root, members in merged.items() for n in members}
+    homes = _homes(units, inside, story_of, params)
+    for unit in units:
+        merged[homes[unit][0] if unit in homes else min(unit)] |= unit
     ordered = sorted(merged, key=lambda root: min(merged[root]))
     position = {root: i for i, root in enumerate(ordered)}
     related = {
-        y: frozenset(position[story.find(r)] for r in others) - {position[story.find(home)]}
-        for y, (home, others) in homes.items()
+        y: frozenset(position[r] for r in others)
+        for unit, (_, others) in homes.items()
+        for y in unit
+        if others
     }
     return Partition(
         clusters=[frozenset(merged[root]) for root in ordered],
-        related={y: others for y, others in related.items() if others},
+        related=related,
+        ties=ties,
+        spliced=frozenset(spliced),
+        group_of={n: root for root, members in groups.items() for n in members},
     )
 
 
-def _attach_translations(
-    clusters: dict[int, set[int]], translations: list[Link], spliced: set[int]
-) -> UnionFind:
-    """Join each cluster to the one other cluster its translation links score highest with.
-
-    Every cluster makes one choice, so a chance link between two stories never merges them while
-    either has a better partner: an article about the same event in another language, sharing
-    names and quotes, loses to the real translation. Spliced posts' links are left out: they
-    carry more than one story.
-    """
-    cluster_of = {n: root for root, members in clusters.items() for n in members}
-    score: dict[tuple[int, int], float] = {}
-    for link in translations:
-        if link.a in spliced or link.b in spliced:
-            continue
-        a, b = cluster_of[link.a], cluster_of[link.b]
-        if a != b:
-            for pair in ((a, b), (b, a)):
-                score[pair] = max(score.get(pair, 0.0), link.translation or 0.0)
-    best: dict[int, tuple[float, int]] = {}
-    for (a, b), value in score.items():
-        # Highest score wins; on a tie, the cluster with the smaller first article.
-        if a not in best or (value, -min(clusters[b])) > (best[a][0], -min(clusters[best[a][1]])):
-            best[a] = (value, b)
-    story = UnionFind(clusters)
-    for a, (_, b) in sorted(best.items()):
-        story.union(a, b)
-    return story
-
-
-def _components(nodes: list[int], links: Iterable[Link]) -> UnionFind:
-    components = UnionFind(nodes)
-    for link in links:
-        if link.a in components.parent and link.b in components.parent:
-            components.union(link.a, link.b)
-    return components
-
-
-def _groups(components: UnionFind, members: Iterable[int]) -> list[frozenset[int]]:
-    grouped: defaultdict[int, set[int]] = defaultdict(set)
-    for n in members:
-        grouped[components.find(n)].add(n)
-    return [frozenset(grouped[root]) for root in sorted(grouped)]
+def _homes(
+    units: list[frozenset[int]], links: list[Link], story_of: Mapping[int, int], params: Params
+) -> dict[frozenset[int], tuple[int, frozenset[int]]]:
+    """Per splice unit: the story its parts say accounts for most of it (share of the post times how
+    sure the part is; on a tie, the story with the smallest article), and the other stories its parts
+    belong to."""
+    made_of = parts(links, params)
+    homes: dict[frozenset[int], tuple[int, frozenset[int]]] = {}
+    for unit in units:
+        weight: defaultdict[int, float] = defaultdict(float)
+        for post in unit:
+            for x in made_of[post]:
+                if x.article in story_of:
+                    story = story_of[x.article]
+                    weight[story] = max(weight[story], x.share * x.strength)
+        if weight:
+            home = max(sorted(weight), key=lambda s: (weight[s], -s))
+            homes[unit] = (home, frozenset(weight) - {home})
+    return homes

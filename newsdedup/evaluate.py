@@ -69,8 +69,13 @@ def load_clusters(path: Path) -> list[tuple[str, list[str]]]:
     return clusters
 
 
-def score(clusters: Iterable[tuple[str, list[str]]], truth: dict[str, Truth]) -> Scores:
-    """How well the clusters (canonical URL, member URLs) match the truth."""
+def score(
+    clusters: Iterable[tuple[str, list[str]]], truth: dict[str, Truth], only: set[str] | None = None
+) -> Scores:
+    """How well the clusters (canonical URL, member URLs) match the truth. With ``only`` (a set of
+    URLs, e.g. the documents of half the stories), only pairs with at least one document in it count,
+    ARI is over those documents and canonical accuracy over clusters whose majority story they tell:
+    a false merge of one of them with any other document still counts."""
     clusters = list(clusters)
     cluster_of: dict[str, int] = {}
     for number, (_, members) in enumerate(clusters):
@@ -87,6 +92,8 @@ def score(clusters: Iterable[tuple[str, list[str]]], truth: dict[str, Truth]) ->
     false_positives: list[tuple[str, str]] = []
     found_by: dict[str, Counter[str]] = defaultdict(Counter)
     for a, b in combinations(sorted(truth), 2):
+        if only is not None and a not in only and b not in only:
+            continue
         ta, tb = truth[a], truth[b]
         together = cluster_of[a] == cluster_of[b]
         shared = ta.stories & tb.stories
@@ -114,8 +121,8 @@ def score(clusters: Iterable[tuple[str, list[str]]], truth: dict[str, Truth]) ->
         precision=precision,
         recall=recall,
         f1=f1,
-        ari=_ari(truth, cluster_of),
-        canonical_accuracy=_canonical_accuracy(clusters, truth),
+        ari=_ari(truth if only is None else {u: t for u, t in truth.items() if u in only}, cluster_of),
+        canonical_accuracy=_canonical_accuracy(clusters, truth, only),
         recall_by_transform={k[2:]: v for k, v in sorted(by.items()) if k.startswith("t:")},
         recall_by_language={k[2:]: v for k, v in sorted(by.items()) if k.startswith("l:")},
         false_negatives=false_negatives,
@@ -153,7 +160,9 @@ def _ari(truth: dict[str, Truth], cluster_of: dict[str, int]) -> float:
     return 1.0 if maximum == expected else (index - expected) / (maximum - expected)
 
 
-def _canonical_accuracy(clusters: list[tuple[str, list[str]]], truth: dict[str, Truth]) -> float:
+def _canonical_accuracy(
+    clusters: list[tuple[str, list[str]]], truth: dict[str, Truth], only: set[str] | None = None
+) -> float:
     """Share of clusters with copies whose canonical is the origin of their majority story."""
     origin = {s: u for u, t in truth.items() if t.role == "origin" for s in t.stories}
     judged = right = 0
@@ -163,6 +172,8 @@ def _canonical_accuracy(clusters: list[tuple[str, list[str]]], truth: dict[str, 
             continue
         stories = Counter(s for t in known for s in t.stories)
         top = max(sorted(stories), key=lambda s: stories[s])
+        if only is not None and origin.get(top) not in only:
+            continue
         judged += 1
         right += canonical == origin.get(top)
     return right / judged if judged else 1.0

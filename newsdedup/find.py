@@ -47,6 +47,9 @@ def closest_clusters(session: Session, runtime: Runtime, text: str) -> list[Matc
     document = prepare(runtime.signer, runtime.params, url=_NOWHERE, text=text)
     found, named = candidates(session, runtime, document, normalize_url(_NOWHERE), None)
     drafts, _ = verify(session, runtime, document, found, named)
+    # Across languages a draft is a scored pair; only one that could join a story counts here.
+    bar = runtime.params.translation_min_score
+    drafts = [d for d in drafts if d.score is None or d.score >= bar]
     if not drafts:
         return []
     rows = session.execute(

@@ -1,9 +1,14 @@
 """The quality benchmark: our clusters and a naive baseline's on the same documents, scored against
-a truth file side by side.
+the truth side by side: on each corpus alone, on the union of all of them ingested together, and on
+the tuning and the test half of their stories (``newsdedup.corpora``).
 
 The baseline is what one would write first: the HTML stripped to text, lowercased word 5-grams,
 datasketch MinHash with 128 permutations (its default hash), MinHashLSH at threshold 0.5, and the
 connected components of the pairs it returns; the earliest published page is its canonical.
+
+Chance matches between languages grow with the square of the number of articles, so the union run
+also counts the cross-language pairs examined, stored and joined, after the first half of its
+documents and after all of them.
 """
 
 from __future__ import annotations
@@ -11,19 +16,23 @@ from __future__ import annotations
 import re
 import tempfile
 from collections.abc import Iterable
-from pathlib import Path
+from dataclasses import dataclass, field
 
 import lxml.html
 from datasketch import MinHash, MinHashLSH
 from rich.console import Console
 from rich.progress import track
 from rich.table import Table
+from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
 
 from config import load_settings
-from dedup.partition import UnionFind
-from newsdedup.evaluate import Scores, Truth, load_truth, score
-from newsdedup.ingest import Document, read_documents
+from dedup.graph import UnionFind
+from newsdedup.corpora import SPLIT_SEED, Corpus, halves, interleaved, union_truth
+from newsdedup.evaluate import Scores, Truth, score
 from newsdedup.report import iter_cluster_views
+from storage.models import Article, Link
+from workers.page import Page
 from workers.processing import process_page
 from workers.runtime import Runtime, set_runtime
 
@@ -31,8 +40,42 @@ Clusters = list[tuple[str, list[str]]]
 _WORD = re.compile(r"\w+")
 
 
-def our_clusters(docs: Path) -> Clusters:
-    """Every document through the real processing (embedded mode, a temporary SQLite file)."""
+@dataclass(frozen=True)
+class CrossLanguage:
+    """Cross-language candidate pairs after some documents: verified, stored as links (their evidence
+    weighs), and joined (both ends ended in one cluster)."""
+
+    documents: int
+    examined: int
+    stored: int
+    joined: int
+
+
+@dataclass
+class Run:
+    """One ingest of a stream of pages: the clusters, and the cross-language counts along the way."""
+
+    clusters: Clusters
+    counts: list[CrossLanguage] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Report:
+    """The scores of one run on its whole truth and on its two halves, with the baseline's."""
+
+    label: str
+    truth: dict[str, Truth]
+    ours: Scores
+    baseline: Scores
+    halves: tuple[Scores, Scores]
+    baseline_halves: tuple[Scores, Scores]
+    counts: list[CrossLanguage]
+
+
+def our_clusters(pages: list[Page], checkpoints: Iterable[int] = ()) -> Run:
+    """Every page through the real processing (embedded mode, a temporary SQLite file), counting the
+    cross-language pairs after each checkpoint (a number of pages) and at the end."""
+    marks = set(checkpoints)
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings().model_copy(
             update={"database_url": f"sqlite:///{tmp}/eval.db", "redis_url": None}
@@ -40,22 +83,46 @@ def our_clusters(docs: Path) -> Clusters:
         runtime = Runtime.from_settings(settings)
         set_runtime(runtime)
         try:
-            for item in track(list(_documents(docs)), description="newsdedup", console=Console(stderr=True)):
-                process_page(item.page, runtime)
+            run = Run(clusters=[])
+            for done, page in enumerate(
+                track(pages, description="newsdedup", console=Console(stderr=True)), 1
+            ):
+                process_page(page, runtime)
+                if done in marks or done == len(pages):
+                    run.counts.append(_cross_language(runtime, done))
             with runtime.sessions() as session:
-                return [(v.canonical.url, [m.url for m in v.members]) for v in iter_cluster_views(session)]
+                run.clusters = [
+                    (v.canonical.url, [m.url for m in v.members]) for v in iter_cluster_views(session)
+                ]
+            return run
         finally:
             set_runtime(None)
 
 
-def baseline_clusters(docs: Path) -> Clusters:
+def _cross_language(runtime: Runtime, documents: int) -> CrossLanguage:
+    a, b = aliased(Article), aliased(Article)
+    with runtime.sessions() as session:
+        stored = session.scalar(select(func.count()).select_from(Link).where(Link.score.is_not(None)))
+        joined = session.scalar(
+            select(func.count())
+            .select_from(Link)
+            .join(a, a.id == Link.article_a)
+            .join(b, b.id == Link.article_b)
+            .where(Link.score.is_not(None), a.cluster_id == b.cluster_id)
+        )
+    return CrossLanguage(
+        documents, runtime.counts["cross_language_examined"], int(stored or 0), int(joined or 0)
+    )
+
+
+def baseline_clusters(pages: list[Page]) -> Clusters:
     """The naive baseline described above."""
     texts: dict[str, str] = {}
     published: dict[str, str] = {}
-    for item in _documents(docs):
-        html = item.page.html
-        texts[item.page.url] = lxml.html.fromstring(html).text_content() if html else (item.page.text or "")
-        published[item.page.url] = item.page.published_at.isoformat() if item.page.published_at else "~"
+    for page in pages:
+        html = page.html
+        texts[page.url] = lxml.html.fromstring(html).text_content() if html else (page.text or "")
+        published[page.url] = page.published_at.isoformat() if page.published_at else "~"
     lsh = MinHashLSH(threshold=0.5, num_perm=128)
     minhashes = {}
     for url, text in texts.items():
@@ -75,11 +142,71 @@ def baseline_clusters(docs: Path) -> Clusters:
     return [(min(members, key=lambda u: (published[u], u)), members) for members in groups.values()]
 
 
-def _documents(docs: Path) -> Iterable[Document]:
-    with docs.open("rb") as f:
-        for item in read_documents(f):
-            if isinstance(item, Document):
-                yield item
+def evaluate(label: str, pages: list[Page], truth: dict[str, Truth], seed: int) -> Report:
+    """Our clusters and the baseline's of these pages, scored on the truth and on its halves."""
+    run = our_clusters(pages, checkpoints=[len(pages) // 2])
+    base = baseline_clusters(pages)
+    first, second = halves(truth, seed)
+    return Report(
+        label=label,
+        truth=truth,
+        ours=score(run.clusters, truth),
+        baseline=score(base, truth),
+        halves=(score(run.clusters, truth, first), score(run.clusters, truth, second)),
+        baseline_halves=(score(base, truth, first), score(base, truth, second)),
+        counts=run.counts,
+    )
+
+
+def run(parts: list[Corpus], console: Console, seed: int = SPLIT_SEED) -> list[Report]:
+    """Each corpus alone, then (with two or more) their union; every report printed as it is ready."""
+    reports = []
+    for corpus in parts:
+        console.print(f"scoring {corpus.docs} ({len(corpus.truth)} documents)")
+        reports.append(evaluate(corpus.name, corpus.pages(), corpus.truth, seed))
+        show(console, reports[-1], seed)
+    if len(parts) > 1:
+        label = " + ".join(c.name for c in parts)
+        truth = union_truth(parts)
+        console.print(f"scoring the union {label} ({len(truth)} documents, ingested together)")
+        reports.append(evaluate(f"union {label}", list(interleaved(parts, seed)), truth, seed))
+        show(console, reports[-1], seed)
+    return reports
+
+
+def show(console: Console, report: Report, seed: int) -> None:
+    """A report as a table (ours on the whole, the tuning and the test half; the baseline on the
+    whole), then the cross-language counts and our ten worst errors."""
+    table = Table(
+        title=f"{report.label}: pairwise scores (halves: its stories split by seed {seed})",
+        title_justify="left",
+    )
+    table.add_column("figure")
+    for name in ("newsdedup", "tuning half", "test half", "baseline"):
+        table.add_column(name, justify="right")
+    scores = (report.ours, *report.halves, report.baseline)
+    rows: list[tuple[str, list[float | None]]] = [
+        ("precision", [s.precision for s in scores]),
+        ("recall", [s.recall for s in scores]),
+        ("F1", [s.f1 for s in scores]),
+        ("ARI (single-story documents)", [s.ari for s in scores]),
+        ("canonical accuracy", [s.canonical_accuracy for s in scores]),
+    ]
+    for key in report.ours.recall_by_transform:
+        rows.append((f"recall: {key}", [s.recall_by_transform.get(key) for s in scores]))
+    for key in report.ours.recall_by_language:
+        rows.append((f"recall: {key}", [s.recall_by_language.get(key) for s in scores]))
+    for name, values in rows:
+        table.add_row(name, *("-" if v is None else f"{v:.3f}" for v in values))
+    console.print(table)
+    for c in report.counts:
+        console.print(
+            f"cross-language pairs after {c.documents} documents: {c.examined} examined, {c.stored} stored"
+            f" (evidence weighs), {c.joined} joined (both ends in one cluster)"
+        )
+    console.print("ten worst errors of newsdedup:")
+    for line in worst_errors(report.ours, report.truth) or ["none"]:
+        console.print(f"  {line}", markup=False, highlight=False, soft_wrap=True)
 
 
 def worst_errors(scores: Scores, truth: dict[str, Truth], limit: int = 10) -> list[str]:
@@ -95,41 +222,3 @@ def worst_errors(scores: Scores, truth: dict[str, Truth], limit: int = 10) -> li
         t = truth[repost]
         lines.append(f"missed ({'+'.join(t.transforms) or t.role}, {t.language}): {a}  ~  {b}")
     return lines[:limit]
-
-
-def report(console: Console, ours: Scores, baseline: Scores, truth: dict[str, Truth]) -> None:
-    """Both scores side by side, recall per transform and language, and our ten worst errors."""
-    table = Table(title="pairwise scores on the same documents", title_justify="left")
-    table.add_column("figure")
-    table.add_column("newsdedup", justify="right")
-    table.add_column("baseline", justify="right")
-    rows = [
-        ("precision", ours.precision, baseline.precision),
-        ("recall", ours.recall, baseline.recall),
-        ("F1", ours.f1, baseline.f1),
-        ("ARI (single-story documents)", ours.ari, baseline.ari),
-        ("canonical accuracy", ours.canonical_accuracy, baseline.canonical_accuracy),
-    ]
-    rows += [
-        (f"recall: {k}", v, baseline.recall_by_transform.get(k, 0.0))
-        for k, v in ours.recall_by_transform.items()
-    ]
-    rows += [
-        (f"recall: {k}", v, baseline.recall_by_language.get(k, 0.0))
-        for k, v in ours.recall_by_language.items()
-    ]
-    for name, a, b in rows:
-        table.add_row(name, f"{a:.3f}", f"{b:.3f}")
-    console.print(table)
-    console.print("ten worst errors of newsdedup:")
-    for line in worst_errors(ours, truth) or ["none"]:
-        console.print(f"  {line}", markup=False, highlight=False, soft_wrap=True)
-
-
-def run(docs: Path, truth_path: Path, console: Console) -> tuple[Scores, Scores]:
-    truth = load_truth(truth_path)
-    console.print(f"scoring {docs} against {truth_path} ({len(truth)} documents)")
-    ours = score(our_clusters(docs), truth)
-    baseline = score(baseline_clusters(docs), truth)
-    report(console, ours, baseline, truth)
-    return ours, baseline

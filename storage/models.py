@@ -92,8 +92,8 @@ class Article(Base):
     signature: Mapped[bytes | None] = mapped_column(LargeBinary)
     # The anchors (dedup.anchors), little-endian uint32; NULL for texts too short to sign.
     anchors: Mapped[bytes | None] = mapped_column(LargeBinary)
-    # The shingle set (dedup.shingles.shingle_hashes), little-endian uint32: verification reads it
-    # instead of shingling the text again.
+    # The shingle set in text order (dedup.shingles.shingle_sequence), little-endian uint32:
+    # verification reads it instead of shingling the text again, and learns where a shared passage lies.
     shingles: Mapped[bytes | None] = mapped_column(LargeBinary)
     # The cross-language evidence sequence (dedup.evidence.Evidence.to_bytes).
     evidence: Mapped[bytes | None] = mapped_column(LargeBinary)
@@ -125,9 +125,11 @@ class AssignmentLock(Base):
 
 
 class Link(Base):
-    """Two articles that tell the same story (see ``dedup.overlap``), with their exact overlap.
+    """Two articles that may tell the same story, and how they agree (``dedup.links``).
 
-    The clusters are a function of these links (``dedup.partition``). ``article_a`` < ``article_b``.
+    In one language a verdict of ``dedup.overlap`` with the exact overlap; across languages a scored
+    pair (``dedup.crosslang``) that the derivation accepts or not. The clusters are a function of these
+    links (``dedup.partition``). ``article_a`` < ``article_b``.
     """
 
     __tablename__ = "links"
@@ -142,6 +144,13 @@ class Link(Base):
     shared: Mapped[int] = mapped_column(Integer)
     size_a: Mapped[int] = mapped_column(Integer)
     size_b: Mapped[int] = mapped_column(Integer)
+    # Evidence terms matched in the same order, and where in each text they lie (fractions of its
+    # distinct evidence terms; NULL when too few terms agree to tell).
+    matches: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    span_a_from: Mapped[float | None] = mapped_column(Float)
+    span_a_to: Mapped[float | None] = mapped_column(Float)
+    span_b_from: Mapped[float | None] = mapped_column(Float)
+    span_b_to: Mapped[float | None] = mapped_column(Float)
 
 
 class Related(Base):

@@ -4,15 +4,37 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from dedup.canonical import Member
+from dedup.crosslang import Match, Span
+from dedup.evidence import Evidence
+from dedup.links import Link as PartitionLink
 from dedup.overrides import Constraint
-from dedup.partition import Link as PartitionLink
 from dedup.signature import Signature, from_bytes
 from storage.models import Article, AssignmentLock, Cluster, Link, Override, OverrideArticle, Related
+
+# Ids go into IN (...) lists this many at a time (SQLite allows 999 parameters in a statement).
+_CHUNK = 500
+_MEMBER_COLUMNS = (
+    Article.id,
+    Article.url,
+    Article.final_url,
+    Article.publisher,
+    Article.claimed_source_url,
+    Article.published_at,
+    Article.fetched_at,
+)
+
+
+def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
+    """The distinct ids, sorted, in lists of at most ``_CHUNK``."""
+    ordered = sorted(set(ids))
+    for start in range(0, len(ordered), _CHUNK):
+        yield ordered[start : start + _CHUNK]
 
 
 def lock_assignment(session: Session) -> None:
@@ -29,27 +51,14 @@ def find_article(session: Session, url: str) -> Article | None:
     ).first()
 
 
-def texts(session: Session, article_ids: Iterable[int]) -> dict[int, str]:
-    """The clean texts of these articles (ids the database does not know are left out)."""
-    ids = sorted(set(article_ids))
-    found: dict[int, str] = {}
-    for start in range(0, len(ids), 500):
-        rows = session.execute(
-            select(Article.id, Article.text).where(Article.id.in_(ids[start : start + 500]))
-        )
-        found.update(rows.all())
-    return found
-
-
 def content_hashes(session: Session, article_ids: Iterable[int]) -> dict[int, str]:
     """The content hash of each of these articles that still exists."""
-    ids = sorted(set(article_ids))
     found: dict[int, str] = {}
-    for start in range(0, len(ids), 500):
-        rows = session.execute(
-            select(Article.id, Article.content_hash).where(Article.id.in_(ids[start : start + 500]))
+    for chunk in _chunks(article_ids):
+        found.update(
+            (i, v)
+            for i, v in session.execute(select(Article.id, Article.content_hash).where(Article.id.in_(chunk)))
         )
-        found.update(rows.all())
     return found
 
 
@@ -79,28 +88,31 @@ class Comparable:
     language: str | None
     shingles: bytes | None
     evidence: bytes | None
+    published_at: datetime | None
 
 
 def comparables(session: Session, article_ids: Iterable[int]) -> dict[int, Comparable]:
-    """Content hash, language, shingle set and evidence of these articles, for verification."""
-    ids = sorted(set(article_ids))
+    """Content hash, language, shingle set, evidence and publication time of these articles."""
     found: dict[int, Comparable] = {}
-    for start in range(0, len(ids), 500):
+    for chunk in _chunks(article_ids):
         rows = session.execute(
             select(
-                Article.id, Article.content_hash, Article.language, Article.shingles, Article.evidence
-            ).where(Article.id.in_(ids[start : start + 500]))
+                Article.id,
+                Article.content_hash,
+                Article.language,
+                Article.shingles,
+                Article.evidence,
+                Article.published_at,
+            ).where(Article.id.in_(chunk))
         )
-        found.update({i: Comparable(h, lang, sh, ev) for i, h, lang, sh, ev in rows})
+        found.update({i: Comparable(h, lang, sh, ev, at) for i, h, lang, sh, ev, at in rows})
     return found
 
 
 def links_touching(session: Session, article_ids: Iterable[int]) -> list[Link]:
     """Every link with an end among these articles."""
-    ids = sorted(set(article_ids))
     found: dict[tuple[int, int], Link] = {}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
+    for chunk in _chunks(article_ids):
         for link in session.scalars(
             select(Link).where(or_(Link.article_a.in_(chunk), Link.article_b.in_(chunk)))
         ):
@@ -130,14 +142,76 @@ def partition_link(link: Link) -> PartitionLink:
     shingles; across languages (``score`` set) they are evidence weights, in tenths: the common
     subsequence and each text's total."""
     union = link.size_a + link.size_b - link.shared
+    span_a = _span(link.span_a_from, link.span_a_to)
+    span_b = _span(link.span_b_from, link.span_b_to)
+    agreed = Match(link.shared / 10, link.matches, link.size_a / 10, link.size_b / 10, span_a, span_b)
+    across = link.score is not None
     return PartitionLink(
         a=link.article_a,
         b=link.article_b,
-        jaccard=link.shared / union if union and link.score is None else 0.0,
+        jaccard=link.shared / union if union and not across else 0.0,
         a_in_b=link.shared / link.size_a if link.size_a else 0.0,
         b_in_a=link.shared / link.size_b if link.size_b else 0.0,
-        translation=link.score,
+        score=link.score,
+        matches=link.matches,
+        span_a=span_a,
+        span_b=span_b,
+        passage_a=agreed.passage_score("a") if across else 0.0,
+        passage_b=agreed.passage_score("b") if across else 0.0,
+        claimed=link.kind == "source",
     )
+
+
+def _span(start: float | None, end: float | None) -> Span | None:
+    return None if start is None or end is None else (start, end)
+
+
+def clusters_of(session: Session, article_ids: Iterable[int]) -> dict[int, int | None]:
+    """The cluster id of each of these articles."""
+    found: dict[int, int | None] = {}
+    for chunk in _chunks(article_ids):
+        found.update(
+            (i, v)
+            for i, v in session.execute(select(Article.id, Article.cluster_id).where(Article.id.in_(chunk)))
+        )
+    return found
+
+
+def cluster_members(session: Session, cluster_ids: Iterable[int]) -> set[int]:
+    """The articles of these clusters."""
+    found: set[int] = set()
+    for chunk in _chunks(cluster_ids):
+        found.update(session.scalars(select(Article.id).where(Article.cluster_id.in_(chunk))))
+    return found
+
+
+def languages(session: Session, article_ids: Iterable[int]) -> dict[int, str | None]:
+    """The language of each of these articles."""
+    found: dict[int, str | None] = {}
+    for chunk in _chunks(article_ids):
+        found.update(
+            (i, v)
+            for i, v in session.execute(select(Article.id, Article.language).where(Article.id.in_(chunk)))
+        )
+    return found
+
+
+def evidences(session: Session, article_ids: Iterable[int]) -> dict[int, Evidence]:
+    """The evidence of each of these articles."""
+    found: dict[int, Evidence] = {}
+    for chunk in _chunks(article_ids):
+        rows = session.execute(select(Article.id, Article.evidence).where(Article.id.in_(chunk)))
+        found.update({i: Evidence.from_bytes(e or b"") for i, e in rows})
+    return found
+
+
+def canonical_members(session: Session, article_ids: Iterable[int]) -> dict[int, Member]:
+    """What the canonical choice needs of each of these articles."""
+    found: dict[int, Member] = {}
+    for chunk in _chunks(article_ids):
+        rows = session.execute(select(*_MEMBER_COLUMNS).where(Article.id.in_(chunk)))
+        found.update({row[0]: Member(*row) for row in rows})
+    return found
 
 
 def delete_links(session: Session, article_id: int) -> None:
@@ -146,12 +220,11 @@ def delete_links(session: Session, article_id: int) -> None:
 
 def related_clusters(session: Session, article_ids: Iterable[int]) -> dict[int, list[int]]:
     """For each of these articles that carries other stories too, the ids of those clusters."""
-    ids = sorted(set(article_ids))
     found: dict[int, list[int]] = {}
-    for start in range(0, len(ids), 500):
+    for chunk in _chunks(article_ids):
         rows = session.execute(
             select(Related.article_id, Related.cluster_id)
-            .where(Related.article_id.in_(ids[start : start + 500]))
+            .where(Related.article_id.in_(chunk))
             .order_by(Related.article_id, Related.cluster_id)
         )
         for article_id, cluster_id in rows:
@@ -172,18 +245,10 @@ def related_articles(session: Session, cluster_id: int) -> list[Article]:
 
 def members(session: Session, cluster_id: int) -> list[Member]:
     """What the canonical choice needs of every article in the cluster."""
-    rows = session.execute(
-        select(
-            Article.id,
-            Article.url,
-            Article.final_url,
-            Article.publisher,
-            Article.claimed_source_url,
-            Article.published_at,
-            Article.fetched_at,
-        ).where(Article.cluster_id == cluster_id)
-    )
-    return [Member(*row) for row in rows]
+    return [
+        Member(*row)
+        for row in session.execute(select(*_MEMBER_COLUMNS).where(Article.cluster_id == cluster_id))
+    ]
 
 
 def signatures(session: Session, batch: int = 10_000) -> Iterator[tuple[int, Signature, Signature, bytes]]:
@@ -222,11 +287,6 @@ def list_clusters(session: Session, min_size: int = 1, limit: int | None = None)
     if limit is not None:
         query = query.limit(limit)
     return [ClusterRow(*row) for row in session.execute(query)]
-
-
-def cluster_articles(session: Session, cluster_id: int) -> list[Article]:
-    """The articles of one cluster, in the order they were stored."""
-    return list(session.scalars(select(Article).where(Article.cluster_id == cluster_id).order_by(Article.id)))
 
 
 def count_clusters(session: Session, min_size: int = 1) -> int:
@@ -285,15 +345,10 @@ def constraints(session: Session, article_ids: Iterable[int]) -> list[Constraint
     """The overrides that name any of these articles, as the derivation takes them: a merge holds all
     its articles together, a split takes out its side 0 (apart from its side 1), a canonical names its
     side 0."""
-    ids = sorted(set(article_ids))
     touching: set[int] = set()
-    for start in range(0, len(ids), 500):
+    for chunk in _chunks(article_ids):
         touching.update(
-            session.scalars(
-                select(OverrideArticle.override_id).where(
-                    OverrideArticle.article_id.in_(ids[start : start + 500])
-                )
-            )
+            session.scalars(select(OverrideArticle.override_id).where(OverrideArticle.article_id.in_(chunk)))
         )
     if not touching:
         return []

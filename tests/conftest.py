@@ -20,6 +20,7 @@ from workers.runtime import Runtime, set_runtime
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 CORPUS = ROOT.parent / "shared" / "corpus"
+CORPUS2 = ROOT.parent / "shared" / "corpus2"
 EXAMPLES = ROOT.parent / "shared" / "examples"
 
 REDIS_HOST = os.environ.get("NEWSDEDUP_TEST_REDIS", "redis://127.0.0.1:6379")
@@ -29,8 +30,8 @@ REDIS_TEST_DB = int(os.environ.get("NEWSDEDUP_TEST_REDIS_DB", "15"))
 POSTGRES = os.environ.get("NEWSDEDUP_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 
 needs_corpus = pytest.mark.skipif(
-    not (CORPUS / "docs.jsonl").exists(),
-    reason=f"the development corpus is not here ({CORPUS}); it sits beside the checkout in CI",
+    not ((CORPUS / "docs.jsonl").exists() and (CORPUS2 / "docs.jsonl").exists()),
+    reason=f"the development corpora are not here ({CORPUS}, {CORPUS2}); they sit beside the checkout in CI",
 )
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from lxml.html import fromstring
 
@@ -13,7 +11,9 @@ from dedup.params import Params
 from dedup.residue import claimed_origin, strip_residue
 from dedup.signature import Signer
 from newsdedup.demo.server import SITES
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, FIXTURES
+
+ARTICLE_SIGNS = FIXTURES / "article-signs" / "harbourgazette.example"
 
 EXAMPLE = EXAMPLES / "repost-id-cnn-liveblog.txt"
 needs_example = pytest.mark.skipif(
@@ -150,8 +150,25 @@ def test_site_name_suffix_is_stripped_only_when_it_names_the_site() -> None:
     assert strip_site_name("Storm - live updates", "Trend Digest") == "Storm - live updates"
 
 
-def test_page_of_chrome_only_has_no_story_text(tmp_path: Path) -> None:
-    """A page that is only site chrome (the demo's contact page) is rejected, not stored as a story."""
-    html = (SITES / "trend-digest.example" / "contact" / "index.html").read_text(encoding="utf-8")
-    with pytest.raises(NoStoryText):
-        prepare(Signer(128), Params(), url="http://trend-digest.example/contact/", html=html)
+def test_a_page_without_story_text_is_rejected() -> None:
+    """A page whose text is too short after cleaning (an empty template with a caption) is rejected,
+    not stored as a story; the reason says how much text was left."""
+    html = (
+        "<html><head><title>Gallery</title></head>"
+        "<body><article><p>Photo: the quay at dawn.</p></article></body></html>"
+    )
+    with pytest.raises(NoStoryText, match=r"^24 characters of text after cleaning \(at least 200\)$"):
+        prepare(Signer(128), Params(), url="http://harbourgazette.example/gallery/", html=html)
+
+
+def test_a_real_article_is_not_refused_for_its_og_type() -> None:
+    """A news article whose Open Graph type says "website" (as many news sites' pages do) is processed:
+    og:type is metadata, not a verdict on the page; its whole story text is kept."""
+    page = ARTICLE_SIGNS / "2026" / "04" / "02" / "night-ferries-to-the-islands-from-may" / "index.html"
+    html = page.read_text(encoding="utf-8")
+    assert '<meta property="og:type" content="website">' in html
+    document = prepare(
+        Signer(128), Params(), url="http://harbourgazette.example/2026/04/02/night-ferries/", html=html
+    )
+    assert document.language == "en"
+    assert len(document.text) > 1000

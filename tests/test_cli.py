@@ -761,9 +761,9 @@ def test_index_built_with_other_settings_is_a_one_line_error(
     assert result.stderr == (
         "Error: the shared index in Redis was built with "
         "{'num_perm': '128', 'bands': '9', 'rows': '13', 'anchor_modulus': '8', "
-        "'evidence_min_weight': '1.0', 'index_capacity': '1000000'}, these settings give "
+        "'evidence_min_weight': '0.5', 'index_capacity': '1000000'}, these settings give "
         "{'num_perm': '128', 'bands': '25', 'rows': '5', 'anchor_modulus': '8', "
-        "'evidence_min_weight': '1.0', 'index_capacity': '1000000'}: "
+        "'evidence_min_weight': '0.5', 'index_capacity': '1000000'}: "
         "run `newsdedup index rebuild` to rebuild it with these settings\n"
     )
 

@@ -3,6 +3,7 @@ errors that name the variable, or the file and field, or the file, source and fi
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 from pathlib import Path
@@ -12,6 +13,7 @@ from click.testing import CliRunner
 
 from config import ConfigError, Source, defaults, load_settings, load_sources
 from config.sources import find_source
+from dedup.params import Params
 from newsdedup.cli import app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,6 +43,30 @@ def test_defaults_apply_when_neither_file_nor_environment_sets_a_value() -> None
     assert settings.redis_url is None
     assert settings.embedded is True
     assert settings.log_level == "INFO"
+
+
+def test_every_threshold_of_the_core_is_a_setting_with_the_same_default() -> None:
+    """Each field of dedup.params.Params is a setting of the same name whose default is the core's,
+    documented in config/defaults.py; and a removed setting in a settings file is named as removed."""
+    settings = load_settings()
+    for field in dataclasses.fields(Params):
+        assert getattr(settings, field.name) == field.default, field.name
+        assert getattr(defaults, field.name.upper()) == field.default, field.name
+
+
+def test_a_removed_setting_in_the_settings_file_says_what_replaced_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A settings file from before the splice and translation rules changed names the setting that
+    is gone and what reads the passages now, in one line."""
+    monkeypatch.setenv("NEWSDEDUP_CONFIG", str(settings_file(tmp_path, "splice_max_evidence = 0.3\n")))
+    with pytest.raises(ConfigError) as raised:
+        load_settings()
+    assert str(raised.value) == (
+        f"{tmp_path / 'newsdedup.toml'}: splice_max_evidence: no longer a setting: spliced posts are "
+        "recognised from their passages now (SPLICE_MAX_OVERLAP, SPLICE_MAX_SHARED, SPLICE_MAX_AGREEMENT); "
+        "remove it"
+    )
 
 
 def test_settings_file_overrides_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

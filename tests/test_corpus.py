@@ -1,6 +1,10 @@
-"""The development corpus through the real commands: ``newsdedup ingest`` then ``clusters export``,
-scored against its truth file. The floors are the figures reached (see the README, "Quality"); a
-change that drops below one fails here."""
+"""The development corpora through the real commands: ``newsdedup ingest`` then ``clusters export``,
+scored against their truth files: each corpus alone, and both ingested together (the union).
+
+The thresholds were chosen on the tuning half of corpus2's stories (``bench/tune.py``); the floors
+here are the figures reached on the *other* half, and on corpus2 and the union as a whole, less a
+little room for a pair or two to move, not for a regression.
+"""
 
 from __future__ import annotations
 
@@ -10,56 +14,80 @@ import pytest
 from click.testing import CliRunner
 
 from newsdedup.cli import app
-from newsdedup.evaluate import Scores, load_clusters, load_truth, score
-from tests.conftest import CORPUS, needs_corpus
+from newsdedup.corpora import Corpus, corpora, halves, union_truth
+from newsdedup.evaluate import Scores, Truth, load_clusters, score
+from tests.conftest import CORPUS, CORPUS2, needs_corpus
 
-# Reached: precision, recall, F1, ARI and canonical accuracy 1.000; every transform and language 1.000.
-# The floors leave room for one or two pairs to move, not for a regression.
+pytestmark = [needs_corpus, pytest.mark.slow]
+
+# The issue's targets, held on corpus2 and on the union as a whole.
 PRECISION_FLOOR = 0.99
-RECALL_FLOOR = 0.98
-ARI_FLOOR = 0.98
+RECALL_FLOOR = 0.95
+TRANSFORM_FLOOR = 0.90
+LANGUAGE_FLOOR = 0.85  # every language with at least LANGUAGE_MIN_DOCUMENTS documents
+LANGUAGE_MIN_DOCUMENTS = 10
 CANONICAL_FLOOR = 0.98
-TRANSFORM_FLOOR = 0.95
-LANGUAGE_FLOOR = 0.95
+# The test half of corpus2's stories (never used to choose a threshold): reached, less room.
+TEST_HALF_PRECISION_FLOOR = 0.99
+TEST_HALF_RECALL_FLOOR = 0.95
+TEST_HALF_CANONICAL_FLOOR = 0.98
+# The first corpus, no longer what the thresholds are fitted to: reached 1.000, 0.942 and 1.000.
+FIRST_CORPUS_RECALL_FLOOR = 0.93
+# Precision on the union may not be lower than on either corpus alone by more than this.
+UNION_PRECISION_LOSS = 0.01
 
 
-@pytest.fixture(scope="module")
-def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The corpus ingested into a fresh SQLite file and exported, once for this module."""
-    tmp = tmp_path_factory.mktemp("corpus")
-    env = {"NEWSDEDUP_DATABASE_URL": f"sqlite:///{tmp / 'corpus.db'}"}
+def _ingest_and_export(tmp: Path, name: str, docs: list[Path]) -> Path:
+    env = {"NEWSDEDUP_DATABASE_URL": f"sqlite:///{tmp / name}.db"}
     runner = CliRunner()
-    ingested = runner.invoke(app, ["ingest", "-q", str(CORPUS / "docs.jsonl")], env=env)
-    assert ingested.exit_code == 0, ingested.output
-    assert ingested.output.startswith("189 lines: ")
-    assert "stored 189 articles" in ingested.output
-    export = tmp / "clusters.jsonl"
+    for path in docs:
+        ingested = runner.invoke(app, ["ingest", "-q", str(path)], env=env)
+        assert ingested.exit_code == 0, ingested.output
+    export = tmp / f"{name}.jsonl"
     result = runner.invoke(app, ["clusters", "export", "--format", "jsonl", "--output", str(export)], env=env)
     assert result.exit_code == 0, result.output
     return export
 
 
-def _scores(export: Path) -> Scores:
-    return score(load_clusters(export), load_truth(CORPUS / "truth.jsonl"))
+@pytest.fixture(scope="module")
+def parts() -> list[Corpus]:
+    return corpora([CORPUS, CORPUS2])
 
 
-@needs_corpus
-def test_corpus_clusters_keep_precision_recall_and_canonical(exported: Path) -> None:
-    """Every document is stored; pairwise precision and recall, ARI and canonical accuracy over the
-    whole corpus, translations included, stay at or above the floors."""
-    scores = _scores(exported)
+Exported = dict[str, tuple[Path, dict[str, Truth]]]
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory: pytest.TempPathFactory, parts: list[Corpus]) -> Exported:
+    """Each corpus ingested into a fresh SQLite file and exported, and both into one, once."""
+    tmp = tmp_path_factory.mktemp("corpora")
+    found = {c.name: (_ingest_and_export(tmp, c.name, [c.docs]), c.truth) for c in parts}
+    found["union"] = (_ingest_and_export(tmp, "union", [c.docs for c in parts]), union_truth(parts))
+    return found
+
+
+@pytest.fixture(scope="module")
+def scored(exported: Exported) -> dict[str, tuple[Scores, dict[str, Truth]]]:
+    return {name: (score(load_clusters(path), truth), truth) for name, (path, truth) in exported.items()}
+
+
+def _languages(truth: dict[str, Truth]) -> set[str]:
+    counts: dict[str, int] = {}
+    for t in truth.values():
+        counts[t.language] = counts.get(t.language, 0) + 1
+    return {language for language, n in counts.items() if n >= LANGUAGE_MIN_DOCUMENTS}
+
+
+@pytest.mark.parametrize("name", ["corpus2", "union"])
+def test_clusters_reach_the_targets(scored: dict[str, tuple[Scores, dict[str, Truth]]], name: str) -> None:
+    """On corpus2 and on the union of both corpora every document is stored, and pairwise precision,
+    recall, canonical accuracy, every transform's recall and the recall of every language with ten or
+    more documents reach the targets."""
+    scores, truth = scored[name]
     assert scores.missing == []
     assert scores.precision >= PRECISION_FLOOR, scores.false_positives[:10]
     assert scores.recall >= RECALL_FLOOR, scores.false_negatives[:10]
-    assert scores.ari >= ARI_FLOOR
     assert scores.canonical_accuracy >= CANONICAL_FLOOR
-
-
-@needs_corpus
-def test_every_transform_and_language_is_found(exported: Path) -> None:
-    """Recall for every transform (verbatim, excerpt, spliced, spun, noisy, updated, translated) and
-    every language of the corpus stays at or above the floors."""
-    scores = _scores(exported)
     assert set(scores.recall_by_transform) == {
         "excerpt",
         "merged",
@@ -71,6 +99,35 @@ def test_every_transform_and_language_is_found(exported: Path) -> None:
     }
     for transform, recall in scores.recall_by_transform.items():
         assert recall >= TRANSFORM_FLOOR, transform
-    assert set(scores.recall_by_language) == {"cs", "de", "en", "ja", "ru", "zh"}
-    for language, recall in scores.recall_by_language.items():
-        assert recall >= LANGUAGE_FLOOR, language
+    for language in _languages(truth):
+        assert scores.recall_by_language[language] >= LANGUAGE_FLOOR, language
+
+
+def test_the_test_half_holds_what_the_tuning_half_reached(exported: Exported) -> None:
+    """On the half of corpus2's stories that no threshold was chosen on, precision, recall and
+    canonical accuracy stay at the floors (a false merge with a document of the other half counts)."""
+    export, truth = exported["corpus2"]
+    _, test_half = halves(truth)
+    scores = score(load_clusters(export), truth, only=test_half)
+    assert scores.precision >= TEST_HALF_PRECISION_FLOOR, scores.false_positives[:10]
+    assert scores.recall >= TEST_HALF_RECALL_FLOOR, scores.false_negatives[:10]
+    assert scores.canonical_accuracy >= TEST_HALF_CANONICAL_FLOOR
+
+
+def test_precision_holds_as_the_index_grows(scored: dict[str, tuple[Scores, dict[str, Truth]]]) -> None:
+    """Ingested together, the two corpora are clustered as precisely as each alone: chance matches
+    grow with the square of the number of articles, and the union must not pay for them with more
+    than UNION_PRECISION_LOSS of precision."""
+    union = scored["union"][0].precision
+    for name in ("corpus", "corpus2"):
+        assert union >= scored[name][0].precision - UNION_PRECISION_LOSS, name
+
+
+def test_the_first_corpus_keeps_its_figures(scored: dict[str, tuple[Scores, dict[str, Truth]]]) -> None:
+    """The first corpus, on which the old thresholds were fitted (1.000 everywhere), keeps its
+    precision and canonical choice; its recall is what the thresholds chosen on corpus2 reach there."""
+    scores, _ = scored["corpus"]
+    assert scores.missing == []
+    assert scores.precision >= PRECISION_FLOOR, scores.false_positives[:10]
+    assert scores.recall >= FIRST_CORPUS_RECALL_FLOOR, scores.false_negatives[:10]
+    assert scores.canonical_accuracy >= CANONICAL_FLOOR

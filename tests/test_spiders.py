@@ -22,10 +22,12 @@ from urllib.parse import urlsplit
 from xml.etree import ElementTree
 
 import pytest
+from scrapy.http import HtmlResponse, Response
 
 from crawler.items import KEPT_HEADERS
+from crawler.spiders.site import is_article
 from newsdedup.demo.server import SITES, SiteServer
-from tests.conftest import ROOT, crawl_env
+from tests.conftest import FIXTURES, ROOT, crawl_env
 
 SOURCES_FILE = ROOT / "config" / "sources.toml"
 EXPECTED = json.loads((SITES / "EXPECTED.json").read_text(encoding="utf-8"))
@@ -360,3 +362,194 @@ def test_size_limit_splits_pages_at_the_limit(tmp_path: Path) -> None:
     assert _cancelled_for_size(crawl.log, 8500) == {
         url: _file_for(url).stat().st_size for url in listed - small
     }
+
+
+# A small news site written for the article-signs tests: two stories whose og:type says "website"
+# (one with only a body of prose, one with only a JSON-LD NewsArticle), a home page of teasers and
+# an about page, both with the web-page metadata (WebPage/CollectionPage datePublished) CMSs add.
+SIGNS_SITE = FIXTURES / "article-signs"
+SIGNS_HOST = "harbourgazette.example"
+SIGNS_HOME = f"http://{SIGNS_HOST}/"
+SIGNS_ABOUT = f"http://{SIGNS_HOST}/about/"
+SIGNS_PROSE = f"http://{SIGNS_HOST}/2026/04/02/night-ferries-to-the-islands-from-may/"
+SIGNS_JSON_LD = f"http://{SIGNS_HOST}/2026/04/03/quay-street-bridge-closed-for-inspection/"
+
+
+def _signs_file(url: str) -> Path:
+    return SIGNS_SITE / SIGNS_HOST / urlsplit(url).path.lstrip("/") / "index.html"
+
+
+def _skipped_not_article(log: str) -> int:
+    """The crawl's newsdedup/skipped_not_article count, from the stats Scrapy logs at the end."""
+    found = re.search(r"'newsdedup/skipped_not_article': (\d+)", log)
+    assert found, log
+    return int(found.group(1))
+
+
+def test_site_spider_keeps_website_typed_articles_and_skips_home_and_about(tmp_path: Path) -> None:
+    """A link-following crawl of a site whose every page says og:type "website" yields exactly its
+    two stories (one known by its body of prose alone, one by its JSON-LD NewsArticle alone) and
+    skips the rest, the teaser home page and the about page, each time it fetches them: og:type is
+    no veto, and the web-page metadata and teaser lists of non-article pages are no sign."""
+    for url in (SIGNS_HOME, SIGNS_ABOUT, SIGNS_PROSE, SIGNS_JSON_LD):
+        assert '<meta property="og:type" content="website">' in _signs_file(url).read_text(encoding="utf-8")
+    prose = _signs_file(SIGNS_PROSE).read_text(encoding="utf-8")
+    for other_sign in ("ld+json", "<article", "published_time", "datePublished"):
+        assert other_sign not in prose
+    assert '"@type": "NewsArticle"' in _signs_file(SIGNS_JSON_LD).read_text(encoding="utf-8")
+    sources = tmp_path / "sources.toml"
+    sources.write_text(
+        '[[source]]\nname = "harbourgazette"\nkind = "site"\n'
+        f'start_urls = ["{SIGNS_HOME}"]\nallow_private = ["127.0.0.1"]\nlanguage = "en"\n',
+        encoding="utf-8",
+    )
+    with SiteServer(SIGNS_SITE) as server:
+        env = crawl_env(sources, tmp_path / "unused.db", server.proxy_url)
+        crawl = run_crawls(["harbourgazette"], tmp_path, env, "-s", "LOG_LEVEL=INFO")["harbourgazette"]
+        requests = list(server.requests)
+    _ok(crawl)
+    assert sorted(item["url"] for item in crawl.items) == sorted([SIGNS_PROSE, SIGNS_JSON_LD])
+    # The home page is fetched twice: Scrapy does not put a start request (dont_filter) in the
+    # duplicate filter, so the site's own "Home" links fetch it once more. Both are skipped.
+    assert requests.count(SIGNS_HOME) == 2
+    assert requests.count(SIGNS_ABOUT) == 1
+    assert _skipped_not_article(crawl.log) == 3
+
+
+def _page(head: str = "", body: str = "", og_type: str | None = "website") -> HtmlResponse:
+    """An HTML page built in the test, with this og:type (None: no og:type at all)."""
+    og = "" if og_type is None else f'<meta property="og:type" content="{og_type}">'
+    html = f"<!DOCTYPE html><html><head><title>A page</title>{og}{head}</head><body>{body}</body></html>"
+    return HtmlResponse("http://signs.example/page/", body=html.encode("utf-8"), encoding="utf-8")
+
+
+def _ld(data: object) -> str:
+    return f'<script type="application/ld+json">{json.dumps(data)}</script>'
+
+
+# Five paragraphs of a story, 190 to 280 characters each, 1,200 together.
+STORY = [
+    "Islanders who work late shifts in Wexmoor will be able to get home after midnight for the first "
+    "time in a decade, after the ferry operator agreed to add two late sailings at weekends for a "
+    "trial season of five months starting in May.",
+    "The new sailings will leave the Wexmoor pier at 23:45 and 01:15 on Fridays and Saturdays, "
+    "calling at Holm and Sker before returning empty. Fares will be the same as on daytime crossings "
+    "and season tickets will be valid on them.",
+    "The operator had refused to run late boats since 2016, saying too few passengers used them to "
+    "cover the cost of a second crew. It changed its mind after the county council offered to meet "
+    "any loss up to 180,000 pounds during the trial.",
+    "Nurses, bar staff and office cleaners have been sleeping on friends' sofas or paying for hotel "
+    "rooms, said the chair of the Holm community council, who collected 1,400 signatures for the "
+    "petition that started the talks last autumn.",
+    "The operator will publish passenger numbers every month and decide in September whether to keep "
+    "the sailings through the winter; the council will review its subsidy at the same time.",
+]
+SHORT = "<p>Write to newsdesk@signs.example; we answer within two working days.</p>"
+
+
+def _paragraphs(texts: list[str]) -> str:
+    return "".join(f"<p>{text}</p>" for text in texts)
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        pytest.param(_page(og_type="article", body=SHORT), id="og-type-article"),
+        pytest.param(_page(og_type="NewsArticle", body=SHORT), id="og-type-news-article"),
+        pytest.param(_page(_ld({"@type": "NewsArticle", "headline": "Ferries"}), SHORT), id="json-ld-type"),
+        pytest.param(
+            _page(_ld({"@graph": [{"@type": "WebPage"}, {"@type": ["BlogPosting", "Thing"]}]}), SHORT),
+            id="json-ld-type-in-graph",
+        ),
+        pytest.param(
+            _page('<meta property="article:published_time" content="2026-04-02T17:30:00Z">', SHORT),
+            id="article-published-time",
+        ),
+        pytest.param(
+            _page(_ld({"@type": "CreativeWork", "datePublished": "2026-04-02"}), SHORT),
+            id="json-ld-date-published",
+        ),
+        pytest.param(
+            _page(body=f'<time itemprop="datePublished" datetime="2026-04-02">2 April</time>{SHORT}'),
+            id="microdata-date-published-once",
+        ),
+        pytest.param(
+            _page(body=f"<nav>Home</nav><article><h1>Ferries</h1>{SHORT}</article>"), id="one-article"
+        ),
+        pytest.param(_page(body=f'<div class="story-body">{_paragraphs(STORY)}</div>'), id="prose-body"),
+        pytest.param(_page(og_type=None, body=f"<div>{_paragraphs(STORY)}</div>"), id="prose-body-no-og"),
+        pytest.param(_page(body=f'<td class="news">{"<br><br>".join(STORY)}</td>'), id="prose-split-by-br"),
+    ],
+)
+def test_is_article_keeps_a_page_with_any_one_sign(response: HtmlResponse) -> None:
+    """Each page has exactly one sign of an article, and (but for the og:type cases) says og:type
+    "website": any single sign is enough, and og:type "website" vetoes none of them."""
+    assert is_article(response)
+
+
+def _teaser(text: str) -> str:
+    return f'<article class="card"><h2><a href="/story/">A story</a></h2><p>{text}</p></article>'
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        pytest.param(_page(body=f"<h1>About us</h1>{SHORT}"), id="website-short-page"),
+        pytest.param(_page(og_type=None, body=f"<h1>Contact</h1>{SHORT}"), id="no-metadata-short-page"),
+        pytest.param(_page(og_type="product", body=f"<h1>Kayak, 3.2 m</h1>{SHORT}"), id="og-type-product"),
+        pytest.param(_page(og_type="blog", body=SHORT), id="og-type-blog-is-a-site"),
+        pytest.param(
+            _page(
+                _ld({"@graph": [{"@type": ["WebPage", "AboutPage"], "datePublished": "2019-05-01"}]}), SHORT
+            ),
+            id="web-page-date-published",
+        ),
+        pytest.param(
+            _page('<meta property="article:modified_time" content="2025-11-02T10:00:00Z">', SHORT),
+            id="modified-time-only",
+        ),
+        pytest.param(
+            _page(
+                body='<time itemprop="datePublished">1 April</time>'
+                '<time itemprop="datePublished">2 April</time>'
+            ),
+            id="microdata-date-published-per-teaser",
+        ),
+        pytest.param(
+            _page(body="<article>One teaser</article><article>Another</article>"), id="two-articles"
+        ),
+        pytest.param(
+            _page(body=f'<div class="teasers">{"".join(map(_teaser, STORY))}</div>'), id="teaser-cards"
+        ),
+        pytest.param(_page(body=f"<div>{_paragraphs(STORY[:2])}</div>"), id="two-paragraphs-only"),
+        pytest.param(
+            _page(body="<div>" + _paragraphs([text[:120] for text in STORY * 3]) + "</div>"),
+            id="short-paragraphs-only",
+        ),
+        pytest.param(
+            _page('<script type="application/ld+json">{"@type": "NewsArt', SHORT), id="broken-json-ld"
+        ),
+        pytest.param(
+            Response("http://signs.example/file.pdf", body=b"%PDF-1.7 " + "".join(STORY).encode()),
+            id="not-text",
+        ),
+    ],
+)
+def test_is_article_refuses_a_page_without_a_sign(response: Response) -> None:
+    """A page with no sign of an article is refused, whatever its og:type says (website, product,
+    blog, or none), and these are no sign: a web page's own datePublished, a modified time, a
+    datePublished or <article> per teaser, long teaser paragraphs each in its own card (together
+    more than a story body), two long paragraphs, many short ones, broken JSON-LD, a binary body."""
+    assert not is_article(response)
+
+
+def test_is_article_on_the_demo_pages() -> None:
+    """Every page of the demo sites that is no article (home pages, about, contact, privacy and
+    drafts pages) is refused by the rule, and every article page is kept."""
+    refused = {*EXPECTED["index_pages"], *EXPECTED["non_articles"], *EXPECTED["robots_disallowed"]}
+    articles = {url for host in SITES.iterdir() if host.is_dir() for url in _article_pages(host.name)}
+    assert len(refused) == 8
+    assert len(articles) == 15
+    for url in refused | articles:
+        response = HtmlResponse(url, body=_file_for(url).read_bytes())
+        assert is_article(response) == (url in articles), url

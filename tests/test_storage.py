@@ -107,7 +107,8 @@ def other_database_url(database_url: str, tmp_path: Path) -> Iterator[str]:
 
 def test_migrations_create_the_schema_and_running_them_again_is_harmless(database_url: str) -> None:
     """Migrating an empty database creates articles, clusters, links, related and assignment_lock (with
-    its one row), overrides and crawl_runs at revision 0005; migrating again, with data stored, changes
+    its one row), overrides and crawl_runs at revision 0006 (links with matched terms and passages);
+    migrating again, with data stored, changes
     neither schema nor data."""
     engine = create_db_engine(database_url)
     try:
@@ -148,6 +149,13 @@ def test_migrations_create_the_schema_and_running_them_again_is_harmless(databas
             "url_key",
             "claim_key",
         ]
+        assert [c["name"] for c in schema.get_columns("links")][-5:] == [
+            "matches",
+            "span_a_from",
+            "span_a_to",
+            "span_b_from",
+            "span_b_to",
+        ]
         assert [c["name"] for c in schema.get_columns("clusters")] == [
             "id",
             "canonical_article_id",
@@ -156,7 +164,7 @@ def test_migrations_create_the_schema_and_running_them_again_is_harmless(databas
             "updated_at",
         ]
         with engine.connect() as conn:
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).all() == [("0005",)]
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).all() == [("0006",)]
             assert conn.execute(text("SELECT id, version FROM assignment_lock")).all() == [(1, 0)]
             conn.execute(
                 text("INSERT INTO clusters (id, size, created_at, updated_at) VALUES (7, 0, :t, :t)"),
@@ -179,7 +187,7 @@ def test_migrations_create_the_schema_and_running_them_again_is_harmless(databas
             "related",
         ]
         with engine.connect() as conn:
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).all() == [("0005",)]
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).all() == [("0006",)]
             assert conn.execute(text("SELECT id, version FROM assignment_lock")).all() == [(1, 0)]
             assert conn.execute(text("SELECT id, size FROM clusters")).all() == [(7, 0)]
     finally:
@@ -497,7 +505,7 @@ def test_a_flushed_redis_index_is_rebuilt_from_the_database(
             b"bands": b"25",
             b"rows": b"5",
             b"anchor_modulus": b"8",
-            b"evidence_min_weight": b"1.0",
+            b"evidence_min_weight": b"0.5",
             b"index_capacity": b"1000000",
         }
         assert make_storage(redis_url, INDEX_PREFIX).size() == 2

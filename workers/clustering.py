@@ -9,21 +9,24 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 
+import numpy as np
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from dedup.anchors import anchors
 from dedup.canonical import choose_canonical
+from dedup.crosslang import Match, Span, match, time_factor
 from dedup.document import Document
-from dedup.evidence import Agreement, Evidence, agreement, evidence, stored_agreement
-from dedup.overlap import Overlap, Verdict, judge, overlap
+from dedup.evidence import Evidence, evidence
+from dedup.overlap import Overlap, Verdict, judge, overlap, spans
 from dedup.overrides import Constraint, apply, chosen_canonical
-from dedup.partition import partition
-from dedup.shingles import Hashes, shingle_hashes
+from dedup.params import Params
+from dedup.partition import Partition, partition
+from dedup.shingles import Hashes, shingle_hashes, shingle_sequence
 from dedup.signature import from_bytes, to_bytes
-from dedup.translation import judge_translation
 from dedup.urls import normalize_url
 from storage import queries
 from storage.models import Article, Cluster, Link, Related
@@ -43,6 +46,9 @@ class Draft:
     size_other: int
     score: float | None
     similarity: float
+    matches: int = 0
+    span_mine: Span | None = None
+    span_other: Span | None = None
 
 
 def candidates(
@@ -60,45 +66,96 @@ def candidates(
 def verify(
     session: Session, runtime: Runtime, document: Document, ids: set[int], named: set[int]
 ) -> tuple[list[Draft], dict[int, str]]:
-    """The candidates that tell the same story, by the exact rules (``dedup.overlap``,
-    ``dedup.translation``), as drafts of links; and the content hash of every candidate examined
-    (an id in the index whose row is not committed yet is not examined). Reads only: it runs
-    outside the assignment lock."""
+    """The candidates that tell the same story, by the exact rules (``dedup.overlap``), and the
+    candidates in other languages whose evidence agrees enough to weigh (``dedup.crosslang``), as
+    drafts of links; and the content hash of every candidate examined (an id in the index whose row
+    is not committed yet is not examined). Reads only: it runs outside the assignment lock."""
     params = runtime.params
     drafts = []
     found = queries.comparables(session, ids)
     for other, theirs in sorted(found.items()):
-        o = overlap(document.hashes, from_bytes(theirs.shingles or b""))
+        theirs_evidence = Evidence.from_bytes(theirs.evidence or b"")
+        if _languages_differ(document.language, theirs.language):
+            runtime.counts["cross_language_examined"] += 1
+            days = _days_apart(document.published_at, theirs.published_at)
+            draft = _translation_draft(
+                other, theirs.content_hash, document, theirs_evidence, days, other in named, params
+            )
+            if draft is not None:
+                runtime.counts["cross_language_stored"] += 1
+                drafts.append(draft)
+            continue
+        sequence = from_bytes(theirs.shingles or b"")
+        o = overlap(document.hashes, np.sort(sequence))
         verdict = judge(o, params, identical=theirs.content_hash == document.content_hash)
         if verdict.kind is not None:
+            # Where the two agree: a spliced post is recognised by its passages.
+            span_mine, span_other = spans(document.sequence, sequence)
             drafts.append(
-                Draft(other, theirs.content_hash, verdict.kind, o.shared, o.size_a, o.size_b, None, o.jaccard)
-            )
-        elif _languages_differ(document.language, theirs.language) and theirs.evidence:
-            agreed = agreement(document.evidence, Evidence.from_bytes(theirs.evidence))
-            verdict, carried = judge_translation(agreed.score, agreed.matches, other in named, params)
-            if verdict.kind is not None:
-                # Weights in tenths: the partition reads shared / size as the coverage of each side.
-                drafts.append(
-                    Draft(
-                        other,
-                        theirs.content_hash,
-                        verdict.kind,
-                        round(agreed.common * 10),
-                        round(agreed.total_a * 10),
-                        round(agreed.total_b * 10),
-                        carried,
-                        carried,
-                    )
+                Draft(
+                    other,
+                    theirs.content_hash,
+                    verdict.kind,
+                    o.shared,
+                    o.size_a,
+                    o.size_b,
+                    None,
+                    o.jaccard,
+                    0,
+                    span_mine,
+                    span_other,
                 )
+            )
     return drafts, {other: theirs.content_hash for other, theirs in found.items()}
+
+
+def pair_score(agreed: Match, days_apart: float | None, claimed: bool, params: Params) -> tuple[str, float]:
+    """The kind and score of a cross-language pair: its evidence score times the time factor, or, when
+    one names the other as its source and their evidence agrees at all, at least ``source_link_score``."""
+    score = agreed.score * time_factor(
+        days_apart, params.translation_time_grace_days, params.translation_time_scale_days
+    )
+    if claimed and agreed.score >= params.source_link_min_score:
+        return "source", max(score, params.source_link_score)
+    return "translation", score
+
+
+def _translation_draft(
+    other: int,
+    other_hash: str,
+    document: Document,
+    theirs: Evidence,
+    days_apart: float | None,
+    claimed: bool,
+    params: Params,
+) -> Draft | None:
+    agreed = match(document.evidence, theirs)
+    kind, score = pair_score(agreed, days_apart, claimed, params)
+    if kind != "source" and score < params.evidence_link_min_score:
+        return None
+    # Weights in tenths: the partition reads shared / size as the share of each side that is matched.
+    return Draft(
+        other,
+        other_hash,
+        kind,
+        round(agreed.common * 10),
+        round(agreed.total_a * 10),
+        round(agreed.total_b * 10),
+        score,
+        score,
+        agreed.matches,
+        agreed.span_a,
+        agreed.span_b,
+    )
 
 
 def store_links(session: Session, article_id: int, drafts: list[Draft]) -> None:
     """Write the drafts as links from the stored article (lower id first in each link)."""
     for d in drafts:
-        a, b = sorted((article_id, d.other))
-        size_a, size_b = (d.size_mine, d.size_other) if a == article_id else (d.size_other, d.size_mine)
+        mine_first = article_id < d.other
+        a, b = (article_id, d.other) if mine_first else (d.other, article_id)
+        size_a, size_b = (d.size_mine, d.size_other) if mine_first else (d.size_other, d.size_mine)
+        span_a, span_b = (d.span_mine, d.span_other) if mine_first else (d.span_other, d.span_mine)
         session.add(
             Link(
                 article_a=a,
@@ -108,6 +165,11 @@ def store_links(session: Session, article_id: int, drafts: list[Draft]) -> None:
                 shared=d.shared,
                 size_a=size_a,
                 size_b=size_b,
+                matches=d.matches,
+                span_a_from=span_a[0] if span_a else None,
+                span_a_to=span_a[1] if span_a else None,
+                span_b_from=span_b[0] if span_b else None,
+                span_b_to=span_b[1] if span_b else None,
             )
         )
 
@@ -133,65 +195,95 @@ def _languages_differ(a: str | None, b: str | None) -> bool:
     return a is not None and b is not None and a != b
 
 
-def verdict_between(runtime: Runtime, a: Article, b: Article) -> tuple[Overlap, Verdict, Agreement | None]:
-    """The exact overlap of two stored articles, their evidence agreement when their languages
-    differ, and the verdict the linking rules give (for `clusters why`)."""
+def _days_apart(a: datetime | None, b: datetime | None) -> float | None:
+    if a is None or b is None:
+        return None
+    return abs((a.replace(tzinfo=None) - b.replace(tzinfo=None)).total_seconds()) / 86400
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Two stored articles side by side (for ``clusters why``): their exact overlap, the verdict in one
+    language, and across languages their evidence match and the pair's kind and score."""
+
+    overlap: Overlap
+    verdict: Verdict
+    agreement: Match | None
+    kind: str | None
+    score: float | None
+
+
+def compare(runtime: Runtime, a: Article, b: Article) -> Comparison:
+    """What verification finds for two stored articles."""
     params = runtime.params
     o = overlap(
         shingle_hashes(a.text, params.shingle_words, params.shingle_chars),
         shingle_hashes(b.text, params.shingle_words, params.shingle_chars),
     )
     verdict = judge(o, params, identical=a.content_hash == b.content_hash)
-    if verdict.kind is not None or not _languages_differ(a.language, b.language):
-        return o, verdict, None
-    agreed = agreement(Evidence.from_bytes(a.evidence or b""), Evidence.from_bytes(b.evidence or b""))
+    if not _languages_differ(a.language, b.language):
+        return Comparison(o, verdict, None, verdict.kind, None)
+    agreed = match(Evidence.from_bytes(a.evidence or b""), Evidence.from_bytes(b.evidence or b""))
     claimed = (a.claim_key is not None and a.claim_key == b.url_key) or (
         b.claim_key is not None and b.claim_key == a.url_key
     )
-    return o, judge_translation(agreed.score, agreed.matches, claimed, params)[0], agreed
+    kind, score = pair_score(agreed, _days_apart(a.published_at, b.published_at), claimed, params)
+    return Comparison(o, verdict, agreed, kind, score)
+
+
+def derive(
+    session: Session, runtime: Runtime, start: set[int]
+) -> tuple[set[int], list[Link], list[Constraint], Partition]:
+    """The articles whose clusters are derived together with ``start``, their links and overrides,
+    and the partition the links give (before the overrides)."""
+    nodes, links, constraints = scope(session, start, runtime.params.translation_min_score)
+    outside_ends = {end for k in links for end in (k.article_a, k.article_b)} - nodes
+    outside = {n: c for n, c in queries.clusters_of(session, outside_ends).items() if c is not None}
+    language = queries.languages(session, nodes | outside_ends)
+    members = queries.canonical_members(session, nodes)
+    evidences = queries.evidences(session, nodes)
+
+    def leader(articles: frozenset[int]) -> int:
+        return choose_canonical([members[n] for n in sorted(articles)]).id
+
+    @cache
+    def agreed(x: int, y: int) -> float:
+        return match(evidences[x], evidences[y]).score
+
+    def agreement(x: int, y: int) -> float:
+        return agreed(min(x, y), max(x, y))
+
+    @cache
+    def shingles(x: int) -> Hashes:
+        return np.sort(from_bytes(session.get_one(Article, x).shingles or b""))
+
+    def containment(x: int, y: int) -> float:
+        o = overlap(shingles(min(x, y)), shingles(max(x, y)))
+        return max(o.a_in_b, o.b_in_a)
+
+    derived = partition(
+        nodes,
+        [queries.partition_link(k) for k in links],
+        runtime.params,
+        language=language,
+        leader=leader,
+        outside=outside,
+        agreement=agreement,
+        containment=containment,
+    )
+    return nodes, links, constraints, derived
 
 
 def recluster(session: Session, runtime: Runtime, start: set[int], moved: int) -> None:
-    """Derive the clusters of every article linked, directly or not, to ``start`` from their links,
+    """Derive the clusters of ``start`` and of the articles around it (``scope``) from their links,
     and store them: sizes, canonical versions, spliced articles' related clusters.
 
     A cluster keeps its id while it keeps most of its members; ``moved``, the article just stored,
     has no say in that (a changed article that leaves its story does not take the story's id along).
     """
-    params = runtime.params
-    nodes, links, constraints = scope(session, start)
-    info = queries.comparables(session, nodes)
-
-    # The partition asks about the same pairs again and again (every container of both): decode
-    # each article once and judge each pair once.
-    @cache
-    def shingles_of(x: int) -> Hashes:
-        return from_bytes(info[x].shingles or b"")
-
-    def agreed(x: int, y: int) -> float:
-        return stored_agreement(info[x].evidence or b"", info[y].evidence or b"").score
-
-    @cache
-    def judged_disjoint(x: int, y: int) -> bool:
-        if _languages_differ(info[x].language, info[y].language):
-            return agreed(x, y) < params.splice_max_evidence_across
-        # In one language, disjoint in words and in evidence: two machine translations of one story
-        # share few shingles, but their names and numbers agree. Words first: they are cheaper.
-        o = overlap(shingles_of(x), shingles_of(y))
-        apart = max(o.a_in_b, o.b_in_a) < params.splice_max_overlap
-        return apart and agreed(x, y) < params.splice_max_evidence
-
-    def disjoint(x: int, y: int) -> bool:
-        return judged_disjoint(min(x, y), max(x, y))
-
-    derived = partition(
-        nodes,
-        [queries.partition_link(k) for k in links],
-        disjoint,
-        params.min_containment,
-        params.translation_min_score,
-    )
-    result = apply(derived, constraints, [(k.article_a, k.article_b) for k in links])
+    nodes, links, constraints, derived = derive(session, runtime, start)
+    inside = [(k.article_a, k.article_b) for k in links if k.article_a in nodes and k.article_b in nodes]
+    result = apply(derived, constraints, inside)
     articles = {a.id: a for a in session.scalars(select(Article).where(Article.id.in_(sorted(nodes))))}
     before = {a.cluster_id for a in articles.values() if a.cluster_id is not None}
 
@@ -234,25 +326,42 @@ def recluster(session: Session, runtime: Runtime, start: set[int], moved: int) -
         session.delete(session.get_one(Cluster, gone))
 
 
-def scope(session: Session, start: set[int]) -> tuple[set[int], list[Link], list[Constraint]]:
-    """The articles whose clusters are derived together with ``start``: those reachable over links
-    and over the operator overrides that name them (``dedup.overrides``); the links among them and
-    the overrides."""
-    nodes = set(start)
-    while True:
-        nodes, links = queries.component(session, nodes)
-        constraints = queries.constraints(session, nodes)
-        named = set().union(*(c.articles for c in constraints)) - nodes
-        if not named:
-            return nodes, links, constraints
-        nodes |= named
+def scope(session: Session, start: set[int], bar: float) -> tuple[set[int], list[Link], list[Constraint]]:
+    """The articles whose clusters are derived together with ``start``: whatever a change there can
+    move. That is every article linked to ``start``, the members of their clusters, and, closed over,
+    every article that a link in one language, a cross-language link scoring at least ``bar`` (one the
+    derivation may accept) or an operator override (``dedup.overrides``) ties to those; with every
+    link touching them (links to articles beyond count only towards backgrounds) and the overrides."""
+    nodes: set[int] = set()
+    frontier = neighbours(session, start)
+    while frontier:
+        clusters = {c for c in queries.clusters_of(session, frontier).values() if c is not None}
+        fresh = (frontier | queries.cluster_members(session, clusters)) - nodes
+        nodes |= fresh
+        tied = {
+            end
+            for k in queries.links_touching(session, fresh)
+            if k.score is None or k.score >= bar
+            for end in (k.article_a, k.article_b)
+        }
+        named = set().union(*(c.articles for c in queries.constraints(session, fresh)))
+        frontier = (tied | named) - nodes
+    return nodes, queries.links_touching(session, nodes), queries.constraints(session, nodes)
+
+
+def neighbours(session: Session, article_ids: set[int]) -> set[int]:
+    """These articles and every article linked to them."""
+    found = set(article_ids)
+    for k in queries.links_touching(session, article_ids):
+        found.update((k.article_a, k.article_b))
+    return found
 
 
 def store_signals(article: Article, document: Document) -> None:
     """Write what the indexes and verification read back: shingle count, signature, anchors, evidence."""
     signed = document.signature is not None
     article.shingle_count = document.shingle_count
-    article.shingles = to_bytes(document.hashes)
+    article.shingles = to_bytes(document.sequence)
     article.signature = to_bytes(document.signature) if document.signature is not None else None
     article.anchors = to_bytes(document.anchors) if signed else None
     article.evidence = document.evidence.to_bytes()
@@ -288,7 +397,8 @@ def relink_all(session: Session, runtime: Runtime) -> int:
     ids = list(session.scalars(select(Article.id).order_by(Article.id)))
     for article_id in ids:
         article = session.get_one(Article, article_id)
-        hashes = shingle_hashes(article.text, params.shingle_words, params.shingle_chars)
+        sequence = shingle_sequence(article.text, params.shingle_words, params.shingle_chars)
+        hashes = np.sort(sequence)
         document = Document(
             title=article.title,
             text=article.text,
@@ -298,9 +408,12 @@ def relink_all(session: Session, runtime: Runtime) -> int:
             claimed_source_url=article.claimed_source_url,
             content_hash=article.content_hash,
             hashes=hashes,
+            sequence=sequence,
             anchors=anchors(hashes, params.anchor_modulus),
             signature=runtime.signer.sign(hashes) if hashes.shape[0] >= params.min_shingles else None,
-            evidence=evidence(article.text, article.language) if params.translations else Evidence.empty(),
+            evidence=evidence(article.text, article.language, params.evidence_lower_case_weight)
+            if params.translations
+            else Evidence.empty(),
         )
         store_signals(article, document)
         article.url_key = normalize_url(article.final_url or article.url)
@@ -313,7 +426,7 @@ def relink_all(session: Session, runtime: Runtime) -> int:
     done: set[int] = set()
     for article_id in ids:
         if article_id not in done:
-            nodes, _, _ = scope(session, {article_id})
+            nodes, _, _ = scope(session, {article_id}, params.translation_min_score)
             recluster(session, runtime, nodes, moved=-1)
             done |= nodes
     return int(session.scalar(select(func.count()).select_from(Link)) or 0)

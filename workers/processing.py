@@ -24,6 +24,7 @@ from workers.clustering import (
     Draft,
     candidates,
     index,
+    neighbours,
     recluster,
     store_links,
     store_signals,
@@ -136,7 +137,7 @@ def _store(
     start: set[int] = set()
     if existing is not None:
         # The old text's links go; the articles they reached are re-clustered too.
-        start = queries.component(session, {existing.id})[0]
+        start = neighbours(session, {existing.id})
         unindex(runtime, existing)
         queries.delete_links(session, existing.id)
     article = existing or Article(url=page.url)

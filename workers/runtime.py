@@ -7,9 +7,10 @@ connections, so the runtime is built lazily, on first use, in the process that u
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import cached_property
 from itertools import islice
 from urllib.parse import urlsplit
@@ -63,6 +64,8 @@ class Runtime:
 
     settings: Settings
     sources: list[Source] = field(default_factory=list)
+    # What this process has done, by name (e.g. cross-language pairs examined): ``newsdedup eval`` reads it.
+    counts: Counter[str] = field(default_factory=Counter)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
@@ -70,30 +73,8 @@ class Runtime:
 
     @cached_property
     def params(self) -> Params:
-        s = self.settings
-        return Params(
-            num_perm=s.num_perm,
-            lsh_threshold=s.lsh_threshold,
-            anchor_modulus=s.anchor_modulus,
-            min_shared_anchors=s.min_shared_anchors,
-            anchor_bucket_cap=s.anchor_bucket_cap,
-            min_jaccard=s.min_jaccard,
-            min_containment=s.min_containment,
-            splice_max_overlap=s.splice_max_overlap,
-            splice_max_evidence=s.splice_max_evidence,
-            splice_max_evidence_across=s.splice_max_evidence_across,
-            translations=s.translations,
-            evidence_min_weight=s.evidence_min_weight,
-            min_shared_evidence=s.min_shared_evidence,
-            translation_min_score=s.translation_min_score,
-            translation_min_matches=s.translation_min_matches,
-            source_link_score=s.source_link_score,
-            source_link_min_score=s.source_link_min_score,
-            shingle_words=s.shingle_words,
-            shingle_chars=s.shingle_chars,
-            min_shingles=s.min_shingles,
-            min_text_chars=s.min_text_chars,
-        )
+        # Every threshold of the core is a setting of the same name (tests/test_config.py holds that).
+        return Params(**{f.name: getattr(self.settings, f.name) for f in fields(Params)})
 
     @cached_property
     def signer(self) -> Signer:

@@ -10,7 +10,6 @@ import click
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
-from sqlalchemy.orm import Session
 
 from config.redact import redact_text
 from dedup.params import Params
@@ -182,7 +181,9 @@ def export(output_format: str, output: Path | None, min_size: int) -> None:
 @click.argument("url_b")
 def why(url_a: str, url_b: str) -> None:
     """Why two stored articles are, or are not, in one cluster: their sizes, the estimated and
-    exact Jaccard similarity, containment each way, the thresholds, and the rule that decided."""
+    exact Jaccard similarity, containment each way, across languages the evidence and its score, the
+    thresholds, the verdict on the pair, and the rule that joined or separated their clusters (a
+    direct link, a chain, a translation tie and its margin, a splice, an override)."""
     runtime = get_runtime()
     p = runtime.params
     with runtime.sessions() as session:
@@ -190,15 +191,16 @@ def why(url_a: str, url_b: str) -> None:
             e = explain(session, runtime, url_a, url_b)
         except UnknownArticle as error:
             raise CLIError(f"{error}: `newsdedup clusters show ID` lists stored URLs") from error
-        lines = [*_describe("A", e.a, e.overlap.size_a), *_describe("B", e.b, e.overlap.size_b), ""]
+        o = e.comparison.overlap
+        lines = [*_describe("A", e.a, o.size_a), *_describe("B", e.b, o.size_b), ""]
         estimate = (
             "- (a text too short to sign)" if e.estimated_jaccard is None else f"{e.estimated_jaccard:.3f}"
         )
         proposes = "proposes" if e.lsh_would_propose else "does not propose"
         lines += [
             f"estimated Jaccard: {estimate} (MinHash, {p.num_perm} permutations)",
-            f"exact Jaccard:     {e.overlap.jaccard:.3f} ({e.overlap.shared} shingles shared)",
-            f"containment:       A in B {e.overlap.a_in_b:.3f}, B in A {e.overlap.b_in_a:.3f}",
+            f"exact Jaccard:     {o.jaccard:.3f} ({o.shared} shingles shared)",
+            f"containment:       A in B {o.a_in_b:.3f}, B in A {o.b_in_a:.3f}",
             f"candidates:        MinHash LSH {proposes} them (threshold {p.lsh_threshold}); "
             f"{e.shared_anchors} anchors shared ({p.min_shared_anchors} make a candidate)",
             f"thresholds:        copy: Jaccard ≥ {p.min_jaccard}, "
@@ -206,23 +208,41 @@ def why(url_a: str, url_b: str) -> None:
             f"                   part: ≥ {p.min_containment} of the smaller in the larger; "
             f"both texts ≥ {p.min_shingles} shingles",
             *_evidence_lines(e, p),
-            f"verdict:           {e.verdict.rule}",
-            f"clusters:          {_clustering(e, _overridden(session, e))}",
+            f"verdict:           {_verdict(e, p)}",
+            f"clusters:          {e.rule}",
         ]
     click.echo(redact_text("\n".join(lines)))  # stored URLs: any password in them shows as ***
 
 
+def _verdict(e: Explanation, p: Params) -> str:
+    c = e.comparison
+    if c.agreement is None:
+        return c.verdict.rule
+    if c.kind == "source":
+        return f"source link: one names the other as its source; pair score {c.score:.3f}"
+    score = c.score or 0.0
+    bar = p.translation_min_score
+    # Enough decimals that a score just under the bar does not print as the bar.
+    shown = f"{score:.4f}" if score < bar <= round(score, 3) else f"{score:.3f}"
+    return (
+        f"a translation if it stands out: pair score {shown} "
+        f"({'at or above' if score >= p.translation_min_score else 'below'} "
+        f"{p.translation_min_score}); the derivation decides against the background (below)"
+    )
+
+
 def _evidence_lines(e: Explanation, p: Params) -> list[str]:
     """Across languages: the evidence (names, numbers, glossed words) and how it agrees."""
-    if e.agreement is None:
+    a = e.comparison.agreement
+    if a is None:
         return []
-    a = e.agreement
     return [
-        f"evidence:          {a.matches} tokens in the same order, weight {a.common:.1f} "
+        f"evidence:          {a.matches} distinct terms in the same order, weight {a.common:.1f} "
         f"of {a.total_a:.1f} (A) and {a.total_b:.1f} (B): score {a.score:.3f}",
         f"                   shared, weightiest first: {', '.join(e.shared_terms) or '-'}",
-        f"                   translation: score ≥ {p.translation_min_score} over ≥ "
-        f"{p.translation_min_matches} tokens; a source link counts with ≥ {p.source_link_min_score}",
+        f"                   a translation tie needs ≥ {p.translation_min_score} over ≥ "
+        f"{p.translation_min_matches} terms and {p.translation_margin} × the background of one side; "
+        f"a source link counts with ≥ {p.source_link_min_score}",
     ]
 
 
@@ -232,35 +252,3 @@ def _describe(label: str, article: Article, shingle_count: int) -> list[str]:
         f"   article {article.id}, cluster {article.cluster_id}, {article.language or '?'}, "
         f"{shingle_count} shingles",
     ]
-
-
-def _overridden(session: Session, e: Explanation) -> set[str]:
-    """The kinds of the merges and splits that name either article."""
-    return {c.kind for c in queries.constraints(session, {e.a.id, e.b.id}) if c.kind != "canonical"}
-
-
-def _clustering(e: Explanation, overridden: set[str]) -> str:
-    same = e.a.cluster_id == e.b.cluster_id
-    if same and "merge" in overridden and not (e.linked or e.path):
-        return f"same cluster {e.a.cluster_id}: held together by an operator merge (`clusters show` lists it)"
-    if not same and "split" in overridden and (e.linked or e.path):
-        return (
-            f"different clusters ({e.a.cluster_id}, {e.b.cluster_id}): kept apart by an operator split"
-            " (`clusters show` lists it)"
-        )
-    if same and e.linked:
-        return f"same cluster {e.a.cluster_id}: linked directly"
-    if same and e.path:
-        chain = " → ".join(f"article {a.id}" for a in e.path)
-        return f"same cluster {e.a.cluster_id}: linked through other copies ({chain})"
-    if e.related:
-        return (
-            f"different clusters ({e.a.cluster_id}, {e.b.cluster_id}): one is a spliced post that joined"
-            " the story it shares most with and is related to the other"
-        )
-    if e.linked or e.path:
-        return (
-            f"different clusters ({e.a.cluster_id}, {e.b.cluster_id}): connected only through a spliced post,"
-            " which does not merge stories"
-        )
-    return f"different clusters ({e.a.cluster_id}, {e.b.cluster_id}): not linked"

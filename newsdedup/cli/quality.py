@@ -1,4 +1,4 @@
-"""``newsdedup eval DOCS TRUTH``."""
+"""``newsdedup eval CORPUS...``."""
 
 from __future__ import annotations
 
@@ -7,18 +7,30 @@ from pathlib import Path
 import click
 from rich.console import Console
 
+from newsdedup.cli.errors import SetupError
+from newsdedup.corpora import SPLIT_SEED, CorpusError, corpora
 from newsdedup.quality import run
-
-_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
 @click.command("eval")
-@click.argument("docs", type=_FILE)
-@click.argument("truth", type=_FILE)
-def evaluate(docs: Path, truth: Path) -> None:
-    """Score newsdedup's clusters of DOCS (an ingest file) against TRUTH (one {"url", "stories",
-    "role", "transform", "language"} per line), beside a naive MinHash baseline on the same documents.
+@click.argument("corpus", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--seed",
+    type=int,
+    default=SPLIT_SEED,
+    show_default=True,
+    help="Seed of the split of the stories into a tuning and a test half.",
+)
+def evaluate(corpus: tuple[Path, ...], seed: int) -> None:
+    """Score newsdedup's clusters of each CORPUS beside a naive MinHash baseline's, and with two or more
+    corpora those of their union ingested together; each on all its stories and on the tuning and the
+    test half of them. A CORPUS is a folder holding docs.jsonl (an ingest file) and truth.jsonl (one
+    {"url", "stories", "role", "transform", "language"} per line), or the two files, DOCS TRUTH.
 
-    Runs in a temporary SQLite database; the configured database is not touched.
+    Runs in temporary SQLite databases; the configured database is not touched.
     """
-    run(docs, truth, Console())
+    try:
+        parts = corpora(corpus)
+    except CorpusError as e:
+        raise SetupError(str(e)) from e
+    run(parts, Console(), seed)
