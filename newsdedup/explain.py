@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from dedup.attachment import Tie
 from dedup.evidence import terms
+from dedup.params import Params
 from dedup.partition import Partition
 from dedup.signature import estimated_jaccard, from_bytes
 from storage import queries
@@ -70,7 +71,7 @@ def explain(session: Session, runtime: Runtime, url_a: str, url_b: str) -> Expla
         )
     else:
         direct = {(k.article_a, k.article_b): k.kind for k in links}
-        rule = _rule(derived, a, b, direct, runtime.params.translation_min_score)
+        rule = _rule(derived, a, b, direct, runtime.params)
     return Explanation(a, b, estimate, collides, shared_anchors, comparison, shared_terms, rule, overridden)
 
 
@@ -85,8 +86,11 @@ def _together(derived: Partition, a: int, b: int) -> bool:
     return any(a in c and b in c for c in derived.clusters)
 
 
-def _rule(derived: Partition, a: Article, b: Article, direct: dict[tuple[int, int], str], bar: float) -> str:
+def _rule(
+    derived: Partition, a: Article, b: Article, direct: dict[tuple[int, int], str], params: Params
+) -> str:
     """How the links make the two one cluster, or keep them apart."""
+    bar = params.translation_min_score
     same = a.cluster_id == b.cluster_id
     where = f"same cluster {a.cluster_id}" if same else f"different clusters ({a.cluster_id}, {b.cluster_id})"
     for spliced, other in ((a, b), (b, a)):
@@ -117,10 +121,15 @@ def _rule(derived: Partition, a: Article, b: Article, direct: dict[tuple[int, in
     if not tie.accepted:
         if tie.score < bar:
             return f"{where}: the translation tie abstains: score {_below(tie.score, bar)} below {bar}"
+        if tie.matches < params.translation_min_matches:
+            return (
+                f"{where}: the translation tie abstains: score {tie.score:.3f} over only {tie.matches}"
+                f" terms (a translation needs {params.translation_min_matches})"
+            )
         return (
             f"{where}: the translation tie abstains: score {tie.score:.3f} does not stand out from the"
-            f" background {tie.background:.3f} (margin {tie.margin:.1f})"
-            f" or matches too few terms ({tie.matches})"
+            f" background {tie.background:.3f} (margin {tie.margin:.1f}, a translation needs"
+            f" {params.translation_margin})"
         )
     return (
         f"{where}: the translation tie ({tie.score:.3f}, margin {_margin(tie)}) was accepted, but the"

@@ -222,3 +222,30 @@ def test_clusters_why_explains_a_translation_by_its_evidence(runtime: Runtime) -
     clusters = next(line for line in lines if line.startswith("clusters:"))
     assert "joined by accepted translation ties, leader to leader" in clusters, clusters
     assert "no background" in clusters
+
+
+# A German local story that opens with the lead of the bus story: a tie, but no translation.
+POOL = (
+    "Im Stadtteil Hohenfelde eröffnet am Samstag ein neues Schwimmbad mit einem Becken von 50 Metern Länge. "
+    "Die Bezirksverwaltung rechnet mit 1200 Besuchern am ersten Wochenende und verlängert die "
+    "Öffnungszeiten bis 22 Uhr. Der Eintritt kostet für Erwachsene 6,50 Euro, Kinder unter zwölf Jahren "
+    "baden kostenlos. Bürgermeisterin Katrin Oldenburg-Wiese dankte dem Förderverein, der seit 2015 "
+    "Spenden gesammelt hatte."
+)
+
+
+def test_clusters_why_says_when_a_translation_tie_abstains(runtime: Runtime) -> None:
+    """`clusters why` on the original and a German post that only opens with the story's lead: their
+    evidence agrees over two terms, so the tie abstains, and the line says why."""
+    lead = text("buses.de").splitlines()[0]
+    process_page(Page(url=ORIGIN, text=text("buses.en")), runtime)
+    process_page(Page(url="http://nachrichten.example/bad", text=f"{lead}\n{POOL}"), runtime)
+
+    result = CliRunner().invoke(app, ["clusters", "why", ORIGIN, "http://nachrichten.example/bad"])
+
+    assert result.exit_code == 0, result.output
+    clusters = next(line for line in result.output.splitlines() if line.startswith("clusters:"))
+    assert clusters == (
+        "clusters:          different clusters (1, 2): the translation tie abstains: score 0.144 over only"
+        " 2 terms (a translation needs 3)"
+    )
