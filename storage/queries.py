@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import delete, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from dedup.canonical import Member
 from dedup.crosslang import Match, Span
@@ -17,6 +18,7 @@ from dedup.overrides import Constraint
 from dedup.signature import Signature, from_bytes
 from storage.models import Article, AssignmentLock, Cluster, Link, Override, OverrideArticle, Related
 
+T = TypeVar("T")
 # Ids go into IN (...) lists this many at a time (SQLite allows 999 parameters in a statement).
 _CHUNK = 500
 _MEMBER_COLUMNS = (
@@ -37,6 +39,16 @@ def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
         yield ordered[start : start + _CHUNK]
 
 
+def _by_id(session: Session, article_ids: Iterable[int], column: InstrumentedAttribute[T]) -> dict[int, T]:
+    """One column of each of these articles that exists, by id."""
+    found: dict[int, T] = {}
+    for chunk in _chunks(article_ids):
+        found.update(
+            (i, v) for i, v in session.execute(select(Article.id, column).where(Article.id.in_(chunk)))
+        )
+    return found
+
+
 def lock_assignment(session: Session) -> None:
     """Take the assignment lock until this transaction ends (see ``AssignmentLock``)."""
     session.execute(
@@ -53,13 +65,7 @@ def find_article(session: Session, url: str) -> Article | None:
 
 def content_hashes(session: Session, article_ids: Iterable[int]) -> dict[int, str]:
     """The content hash of each of these articles that still exists."""
-    found: dict[int, str] = {}
-    for chunk in _chunks(article_ids):
-        found.update(
-            (i, v)
-            for i, v in session.execute(select(Article.id, Article.content_hash).where(Article.id.in_(chunk)))
-        )
-    return found
+    return _by_id(session, article_ids, Article.content_hash)
 
 
 def direct_candidates(
@@ -168,13 +174,7 @@ def _span(start: float | None, end: float | None) -> Span | None:
 
 def clusters_of(session: Session, article_ids: Iterable[int]) -> dict[int, int | None]:
     """The cluster id of each of these articles."""
-    found: dict[int, int | None] = {}
-    for chunk in _chunks(article_ids):
-        found.update(
-            (i, v)
-            for i, v in session.execute(select(Article.id, Article.cluster_id).where(Article.id.in_(chunk)))
-        )
-    return found
+    return _by_id(session, article_ids, Article.cluster_id)
 
 
 def cluster_members(session: Session, cluster_ids: Iterable[int]) -> set[int]:
@@ -187,13 +187,7 @@ def cluster_members(session: Session, cluster_ids: Iterable[int]) -> set[int]:
 
 def languages(session: Session, article_ids: Iterable[int]) -> dict[int, str | None]:
     """The language of each of these articles."""
-    found: dict[int, str | None] = {}
-    for chunk in _chunks(article_ids):
-        found.update(
-            (i, v)
-            for i, v in session.execute(select(Article.id, Article.language).where(Article.id.in_(chunk)))
-        )
-    return found
+    return _by_id(session, article_ids, Article.language)
 
 
 def evidences(session: Session, article_ids: Iterable[int]) -> dict[int, Evidence]:
