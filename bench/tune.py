@@ -19,25 +19,20 @@ import dataclasses
 import itertools
 import tempfile
 from collections.abc import Callable
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from sqlalchemy import select
 
-from config import load_settings
-from dedup.canonical import choose_canonical
-from dedup.crosslang import match
-from dedup.overlap import overlap
 from dedup.params import Params
 from dedup.partition import partition
-from dedup.signature import from_bytes
 from newsdedup.corpora import SPLIT_SEED, Corpus, corpora, halves, interleaved, union_truth
 from newsdedup.evaluate import Scores, Truth, score
+from newsdedup.quality import embedded_runtime
 from newsdedup.report import iter_cluster_views
 from storage import queries
 from storage.models import Article, Link
+from workers.clustering import judges
 from workers.page import Page
 from workers.processing import process_page
 from workers.runtime import Runtime, set_runtime
@@ -67,9 +62,7 @@ Clusters = list[tuple[str, list[str]]]
 
 def ingest(pages: list[Page], tmp: Path, settings: dict[str, Any]) -> Runtime:
     """The pages through the real processing into a fresh SQLite file, with these settings."""
-    update = {"database_url": f"sqlite:///{tmp}/tune.db", "redis_url": None, **settings}
-    runtime = Runtime.from_settings(load_settings().model_copy(update=update))
-    set_runtime(runtime)
+    runtime = embedded_runtime(tmp / "tune.db", **settings)
     for page in pages:
         process_page(page, runtime)
     return runtime
@@ -82,24 +75,8 @@ def deriver(runtime: Runtime) -> tuple[Callable[[Params], Clusters], Clusters]:
         url = dict(session.execute(select(Article.id, Article.url)).all())
         links = [queries.partition_link(k) for k in session.scalars(select(Link))]
         language = queries.languages(session, url)
-        members = queries.canonical_members(session, url)
-        evidences = queries.evidences(session, url)
-        shingles = {
-            i: np.sort(from_bytes(s or b"")) for i, s in session.execute(select(Article.id, Article.shingles))
-        }
+        judged = judges(session, set(url))
         stored = [(v.canonical.url, [m.url for m in v.members]) for v in iter_cluster_views(session)]
-
-    def leader(articles: frozenset[int]) -> int:
-        return choose_canonical([members[n] for n in sorted(articles)]).id
-
-    @cache
-    def agreed(x: int, y: int) -> float:
-        return match(evidences[x], evidences[y]).score
-
-    @cache
-    def contained(x: int, y: int) -> float:
-        o = overlap(shingles[x], shingles[y])
-        return max(o.a_in_b, o.b_in_a)
 
     def clusters(params: Params) -> Clusters:
         result = partition(
@@ -107,11 +84,11 @@ def deriver(runtime: Runtime) -> tuple[Callable[[Params], Clusters], Clusters]:
             links,
             params,
             language,
-            leader,
-            agreement=lambda x, y: agreed(min(x, y), max(x, y)),
-            containment=lambda x, y: contained(min(x, y), max(x, y)),
+            judged.leader,
+            agreement=judged.agreement,
+            containment=judged.containment,
         )
-        return [(url[leader(c)], [url[n] for n in sorted(c)]) for c in result.clusters]
+        return [(url[judged.leader(c)], [url[n] for n in sorted(c)]) for c in result.clusters]
 
     return clusters, stored
 

@@ -59,9 +59,14 @@ class Match:
         total, other = (self.total_a, self.total_b) if side == "a" else (self.total_b, self.total_a)
         if span is None or total <= 0 or other <= 0:
             return 0.0
-        # The span holds 1 - 2 * quantile of the matched weight; the passage is that much wider.
-        share = min(1.0, (span[1] - span[0]) / (1 - 2 * _SPAN_QUANTILE) + 0.05)
-        return self.common / float(np.sqrt(total * share * other))
+        return self.common / float(np.sqrt(total * passage_share(span) * other))
+
+
+def passage_share(span: Span) -> float:
+    """The share of a text that the passage around a span of matches makes up: the span holds
+    1 - 2 * ``_SPAN_QUANTILE`` of the matched weight, so the passage is that much wider (and a bare
+    point still a little)."""
+    return min(1.0, (span[1] - span[0]) / (1 - 2 * _SPAN_QUANTILE) + 0.05)
 
 
 def match(a: Evidence, b: Evidence) -> Match:

@@ -23,7 +23,7 @@ from dedup.attachment import Tie, attach
 from dedup.graph import components
 from dedup.links import Link
 from dedup.params import Params
-from dedup.splices import parts, splices
+from dedup.splices import Part, parts, splices
 
 
 @dataclass
@@ -75,7 +75,8 @@ def partition(
             return shared or (agreement is not None and agreement(x, y) >= params.splice_max_agreement)
         return agreement is not None and agreement(x, y) >= params.translation_min_score
 
-    spliced, units = splices(nodes, inside, params, one_story, agree)
+    made_of = parts(inside, params)
+    spliced, units = splices(nodes, inside, made_of, params, one_story, agree)
 
     plain = [n for n in nodes if n not in spliced]
     same_language = [(k.a, k.b) for k in inside if not k.across]
@@ -91,7 +92,7 @@ def partition(
         merged[stories.find(root)] |= members
 
     story_of = {n: root for root, members in merged.items() for n in members}
-    homes = _homes(units, inside, story_of, params)
+    homes = _homes(units, made_of, story_of)
     for unit in units:
         merged[homes[unit][0] if unit in homes else min(unit)] |= unit
     ordered = sorted(merged, key=lambda root: min(merged[root]))
@@ -112,17 +113,16 @@ def partition(
 
 
 def _homes(
-    units: list[frozenset[int]], links: list[Link], story_of: Mapping[int, int], params: Params
+    units: list[frozenset[int]], made_of: Mapping[int, list[Part]], story_of: Mapping[int, int]
 ) -> dict[frozenset[int], tuple[int, frozenset[int]]]:
     """Per splice unit: the story its parts say accounts for most of it (share of the post times how
     sure the part is; on a tie, the story with the smallest article), and the other stories its parts
     belong to."""
-    made_of = parts(links, params)
     homes: dict[frozenset[int], tuple[int, frozenset[int]]] = {}
     for unit in units:
         weight: defaultdict[int, float] = defaultdict(float)
         for post in unit:
-            for x in made_of[post]:
+            for x in made_of.get(post, []):
                 if x.article in story_of:
                     story = story_of[x.article]
                     weight[story] = max(weight[story], x.share * x.strength)

@@ -25,10 +25,10 @@ A weak match across languages never makes a splice: a passage must match well on
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-from dedup.crosslang import Span
+from dedup.crosslang import Span, passage_share
 from dedup.graph import components
 from dedup.links import Link
 from dedup.params import Params
@@ -59,27 +59,30 @@ def parts(links: Iterable[Link], params: Params) -> defaultdict[int, list[Part]]
 def splices(
     nodes: list[int],
     links: list[Link],
+    made_of: Mapping[int, list[Part]],
     params: Params,
     related: set[tuple[int, int]],
     one_story: Callable[[int, int], bool] | None = None,
 ) -> tuple[set[int], list[frozenset[int]]]:
     """The spliced posts among ``nodes``, and their units (copies of one splice together).
-    ``related`` holds the pairs of articles that tell one story by a link of their own; ``one_story``
-    tells whether two articles' evidence agrees as parts of one story do."""
-    made_of = parts(links, params)
+    ``made_of`` is each post's parts (``parts`` of the links); ``related`` holds the pairs of
+    articles that tell one story by a link of their own; ``one_story`` tells whether two articles'
+    evidence agrees as parts of one story do."""
 
     def apart(x: int, y: int) -> bool:
         pair = (min(x, y), max(x, y))
         return pair not in related and not (one_story is not None and one_story(*pair))
 
-    suspects = {p for p in nodes if _holds_disjoint_parts(made_of[p], apart, params)}
+    suspects = {p for p in nodes if _holds_disjoint_parts(made_of.get(p, []), apart, params)}
     same_language = [(k.a, k.b) for k in links if not k.across]
     while True:
         base = components([n for n in nodes if n not in suspects], same_language)
         units = _units(sorted(suspects), links, params)
         cleared: set[int] = set()
         for unit in units:
-            groups = {base.find(x.article) for p in unit for x in made_of[p] if x.article in base.parent}
+            groups = {
+                base.find(x.article) for p in unit for x in made_of.get(p, []) if x.article in base.parent
+            }
             if len(groups) < 2:
                 cleared |= unit
         if not cleared:
@@ -95,7 +98,7 @@ def share_of(link: Link, post: int) -> float:
     if not link.across:
         return link.a_in_b if side == "a" else link.b_in_a
     span = link.span_a if side == "a" else link.span_b
-    return 0.0 if span is None else min(1.0, (span[1] - span[0]) / 0.8 + 0.05)
+    return 0.0 if span is None else passage_share(span)
 
 
 def _part(link: Link, other: int, side: str, params: Params) -> Part | None:

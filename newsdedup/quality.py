@@ -17,6 +17,8 @@ import re
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import lxml.html
 from datasketch import MinHash, MinHashLSH
@@ -77,11 +79,7 @@ def our_clusters(pages: list[Page], checkpoints: Iterable[int] = ()) -> Run:
     cross-language pairs after each checkpoint (a number of pages) and at the end."""
     marks = set(checkpoints)
     with tempfile.TemporaryDirectory() as tmp:
-        settings = load_settings().model_copy(
-            update={"database_url": f"sqlite:///{tmp}/eval.db", "redis_url": None}
-        )
-        runtime = Runtime.from_settings(settings)
-        set_runtime(runtime)
+        runtime = embedded_runtime(Path(tmp) / "eval.db")
         try:
             run = Run(clusters=[])
             for done, page in enumerate(
@@ -97,6 +95,15 @@ def our_clusters(pages: list[Page], checkpoints: Iterable[int] = ()) -> Run:
             return run
         finally:
             set_runtime(None)
+
+
+def embedded_runtime(database: Path, **settings: Any) -> Runtime:
+    """This process's runtime, embedded (no Redis) on a fresh SQLite file, with these settings over
+    the configured ones; the configured database is not touched."""
+    update = {"database_url": f"sqlite:///{database}", "redis_url": None, **settings}
+    runtime = Runtime.from_settings(load_settings().model_copy(update=update))
+    set_runtime(runtime)
+    return runtime
 
 
 def _cross_language(runtime: Runtime, documents: int) -> CrossLanguage:

@@ -12,7 +12,6 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from dedup.canonical import Member
 from dedup.crosslang import Match, Span
-from dedup.evidence import Evidence
 from dedup.links import Link as PartitionLink
 from dedup.overrides import Constraint
 from dedup.signature import Signature, from_bytes
@@ -188,15 +187,6 @@ def cluster_members(session: Session, cluster_ids: Iterable[int]) -> set[int]:
 def languages(session: Session, article_ids: Iterable[int]) -> dict[int, str | None]:
     """The language of each of these articles."""
     return _by_id(session, article_ids, Article.language)
-
-
-def evidences(session: Session, article_ids: Iterable[int]) -> dict[int, Evidence]:
-    """The evidence of each of these articles."""
-    found: dict[int, Evidence] = {}
-    for chunk in _chunks(article_ids):
-        rows = session.execute(select(Article.id, Article.evidence).where(Article.id.in_(chunk)))
-        found.update({i: Evidence.from_bytes(e or b"") for i, e in rows})
-    return found
 
 
 def canonical_members(session: Session, article_ids: Iterable[int]) -> dict[int, Member]:

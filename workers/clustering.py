@@ -8,6 +8,7 @@ clusters run inside the assignment transaction (``storage.queries.lock_assignmen
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -74,10 +75,10 @@ def verify(
     drafts = []
     found = queries.comparables(session, ids)
     for other, theirs in sorted(found.items()):
-        theirs_evidence = Evidence.from_bytes(theirs.evidence or b"")
         if _languages_differ(document.language, theirs.language):
             runtime.counts["cross_language_examined"] += 1
             days = _days_apart(document.published_at, theirs.published_at)
+            theirs_evidence = Evidence.from_bytes(theirs.evidence or b"")
             draft = _translation_draft(
                 other, theirs.content_hash, document, theirs_evidence, days, other in named, params
             )
@@ -231,6 +232,43 @@ def compare(runtime: Runtime, a: Article, b: Article) -> Comparison:
     return Comparison(o, verdict, agreed, kind, score)
 
 
+@dataclass(frozen=True)
+class Judges:
+    """What the derivation asks of the articles themselves (``dedup.partition``): the canonical
+    article of a set, and how much two articles agree in evidence and share in shingles."""
+
+    leader: Callable[[frozenset[int]], int]
+    agreement: Callable[[int, int], float]
+    containment: Callable[[int, int], float]
+
+
+def judges(session: Session, nodes: set[int]) -> Judges:
+    """The judges of these articles, from one read of each (decoded only for the pairs asked about)."""
+    members = queries.canonical_members(session, nodes)
+    info = queries.comparables(session, nodes)
+
+    def leader(articles: frozenset[int]) -> int:
+        return choose_canonical([members[n] for n in sorted(articles)]).id
+
+    @cache
+    def evidence_of(x: int) -> Evidence:
+        return Evidence.from_bytes(info[x].evidence or b"")
+
+    @cache
+    def shingles_of(x: int) -> Hashes:
+        return np.sort(from_bytes(info[x].shingles or b""))
+
+    @cache
+    def agreed(x: int, y: int) -> float:
+        return match(evidence_of(x), evidence_of(y)).score
+
+    def containment(x: int, y: int) -> float:
+        o = overlap(shingles_of(x), shingles_of(y))
+        return max(o.a_in_b, o.b_in_a)
+
+    return Judges(leader, lambda x, y: agreed(min(x, y), max(x, y)), containment)
+
+
 def derive(
     session: Session, runtime: Runtime, start: set[int]
 ) -> tuple[set[int], list[Link], list[Constraint], Partition]:
@@ -240,43 +278,24 @@ def derive(
     outside_ends = {end for k in links for end in (k.article_a, k.article_b)} - nodes
     outside = {n: c for n, c in queries.clusters_of(session, outside_ends).items() if c is not None}
     language = queries.languages(session, nodes | outside_ends)
-    members = queries.canonical_members(session, nodes)
-    evidences = queries.evidences(session, nodes)
-
-    def leader(articles: frozenset[int]) -> int:
-        return choose_canonical([members[n] for n in sorted(articles)]).id
-
-    @cache
-    def agreed(x: int, y: int) -> float:
-        return match(evidences[x], evidences[y]).score
-
-    def agreement(x: int, y: int) -> float:
-        return agreed(min(x, y), max(x, y))
-
-    @cache
-    def shingles(x: int) -> Hashes:
-        return np.sort(from_bytes(session.get_one(Article, x).shingles or b""))
-
-    def containment(x: int, y: int) -> float:
-        o = overlap(shingles(min(x, y)), shingles(max(x, y)))
-        return max(o.a_in_b, o.b_in_a)
-
+    judged = judges(session, nodes)
     derived = partition(
         nodes,
         [queries.partition_link(k) for k in links],
         runtime.params,
         language=language,
-        leader=leader,
+        leader=judged.leader,
         outside=outside,
-        agreement=agreement,
-        containment=containment,
+        agreement=judged.agreement,
+        containment=judged.containment,
     )
     return nodes, links, constraints, derived
 
 
-def recluster(session: Session, runtime: Runtime, start: set[int], moved: int) -> None:
+def recluster(session: Session, runtime: Runtime, start: set[int], moved: int) -> set[int]:
     """Derive the clusters of ``start`` and of the articles around it (``scope``) from their links,
-    and store them: sizes, canonical versions, spliced articles' related clusters.
+    and store them: sizes, canonical versions, spliced articles' related clusters. Returns the
+    articles derived.
 
     A cluster keeps its id while it keeps most of its members; ``moved``, the article just stored,
     has no say in that (a changed article that leaves its story does not take the story's id along).
@@ -324,6 +343,7 @@ def recluster(session: Session, runtime: Runtime, start: set[int], moved: int) -
             session.add(Related(article_id=article_id, cluster_id=cluster_ids[i]))
     for gone in sorted(before - taken):
         session.delete(session.get_one(Cluster, gone))
+    return nodes
 
 
 def scope(session: Session, start: set[int], bar: float) -> tuple[set[int], list[Link], list[Constraint]]:
@@ -333,20 +353,24 @@ def scope(session: Session, start: set[int], bar: float) -> tuple[set[int], list
     derivation may accept) or an operator override (``dedup.overrides``) ties to those; with every
     link touching them (links to articles beyond count only towards backgrounds) and the overrides."""
     nodes: set[int] = set()
+    links: dict[tuple[int, int], Link] = {}
+    constraints: dict[int, Constraint] = {}
     frontier = neighbours(session, start)
     while frontier:
         clusters = {c for c in queries.clusters_of(session, frontier).values() if c is not None}
         fresh = (frontier | queries.cluster_members(session, clusters)) - nodes
         nodes |= fresh
+        # Every node's links and overrides are read once, when it joins: together they are all of
+        # the scope's.
+        touching = queries.links_touching(session, fresh)
+        links.update(((k.article_a, k.article_b), k) for k in touching)
+        named = queries.constraints(session, fresh)
+        constraints.update((c.id, c) for c in named)
         tied = {
-            end
-            for k in queries.links_touching(session, fresh)
-            if k.score is None or k.score >= bar
-            for end in (k.article_a, k.article_b)
+            end for k in touching if k.score is None or k.score >= bar for end in (k.article_a, k.article_b)
         }
-        named = set().union(*(c.articles for c in queries.constraints(session, fresh)))
-        frontier = (tied | named) - nodes
-    return nodes, queries.links_touching(session, nodes), queries.constraints(session, nodes)
+        frontier = (tied | set().union(*(c.articles for c in named))) - nodes
+    return nodes, [links[k] for k in sorted(links)], [constraints[i] for i in sorted(constraints)]
 
 
 def neighbours(session: Session, article_ids: set[int]) -> set[int]:
@@ -426,7 +450,5 @@ def relink_all(session: Session, runtime: Runtime) -> int:
     done: set[int] = set()
     for article_id in ids:
         if article_id not in done:
-            nodes, _, _ = scope(session, {article_id}, params.translation_min_score)
-            recluster(session, runtime, nodes, moved=-1)
-            done |= nodes
+            done |= recluster(session, runtime, {article_id}, moved=-1)
     return int(session.scalar(select(func.count()).select_from(Link)) or 0)
