@@ -31,20 +31,20 @@ from bench.index_memory import rss
 from bench.services import own_redis
 from bench.texts import html_pages
 from config import load_settings
-from dedup.anchors import AnchorIndex
 from dedup.candidates import CandidateIndex
 from dedup.document import NoStoryText, prepare
 from dedup.index_storage import IndexStorage, MemoryStorage
+from dedup.key_index import SharedKeyIndex
 from dedup.lsh import LSHIndex
 from dedup.redis_storage import CompactRedisStorage, group_bits_for
-from workers.runtime import (
+from newsdedup.service.index import (
     ANCHOR_PREFIX,
     EVIDENCE_PREFIX,
     INDEX_PREFIX,
     KEYS_PER_ARTICLE,
     LEADING_BITS,
-    Runtime,
 )
+from newsdedup.service.runtime import Runtime
 
 QUERIES = 5_000
 INSERTS = 20_000
@@ -79,8 +79,8 @@ def build(make: Callable[[str], IndexStorage]) -> CandidateIndex:
     s = load_settings()
     return CandidateIndex(
         lsh=LSHIndex(make(INDEX_PREFIX), s.lsh_threshold, s.num_perm),
-        anchors=AnchorIndex(make(ANCHOR_PREFIX), s.min_shared_anchors, s.anchor_bucket_cap),
-        evidence=AnchorIndex(make(EVIDENCE_PREFIX), s.min_shared_evidence, s.anchor_bucket_cap),
+        anchors=SharedKeyIndex(make(ANCHOR_PREFIX), s.min_shared_anchors, s.anchor_bucket_cap),
+        evidence=SharedKeyIndex(make(EVIDENCE_PREFIX), s.min_shared_evidence, s.anchor_bucket_cap),
     )
 
 

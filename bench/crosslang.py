@@ -17,15 +17,15 @@ from pathlib import Path
 from config import load_settings
 from dedup import glossary
 from dedup.evidence import evidence
-from newsdedup.ingest import Document, read_documents
-from workers.page import Page
-from workers.processing import process_page
-from workers.runtime import Runtime, set_runtime
+from newsdedup.service.ingest import PageLine, read_documents
+from newsdedup.service.page import Page
+from newsdedup.service.processing import process_page
+from newsdedup.service.runtime import Runtime
 
 
 def pages(docs: Path) -> list[Page]:
     with docs.open("rb") as f:
-        return [item.page for item in read_documents(f) if isinstance(item, Document)]
+        return [item.page for item in read_documents(f) if isinstance(item, PageLine)]
 
 
 def run(batch: list[Page], translations: bool, workdir: Path, name: str) -> float:
@@ -37,14 +37,13 @@ def run(batch: list[Page], translations: bool, workdir: Path, name: str) -> floa
             "translations": translations,
         }
     )
-    runtime = Runtime.from_settings(settings)
-    set_runtime(runtime)
+    runtime = Runtime.from_settings(settings).migrate()
     len(runtime.index)  # open the schema and the empty index outside the timing
     started = time.perf_counter()
     for page in batch:
         process_page(page, runtime)
     elapsed = time.perf_counter() - started
-    set_runtime(None)
+    runtime.close()
     return elapsed / len(batch)
 
 

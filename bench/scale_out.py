@@ -20,11 +20,11 @@ from sqlalchemy import func, select
 
 from bench.services import own_redis, postgres_schema
 from bench.texts import html_pages
-from newsdedup.report import iter_cluster_views
+from newsdedup.service.report import iter_cluster_views
 from storage.db import create_db_engine, session_factory
 from storage.models import Article
-from workers.enqueue import Sender
-from workers.tasks import process_page
+from workers.names import PROCESS_PAGE
+from workers.sender import Sender
 
 CELERY = [sys.executable, "-m", "celery", "-A", "workers.app", "worker"]
 WARM_UP = "Warm-up page. " * 40
@@ -83,12 +83,12 @@ def run(workers: int, pages: list[tuple[str, str]]) -> tuple[float, set[frozense
         try:
             with Sender(redis_url) as sender:
                 for i in range(workers):
-                    sender.send(process_page, {"url": f"{WARM_UP_URL}{i}", "text": WARM_UP + str(i)})
+                    sender.send(PROCESS_PAGE, {"url": f"{WARM_UP_URL}{i}", "text": WARM_UP + str(i)})
             wait_for(database_url, workers)
             started = time.perf_counter()
             with Sender(redis_url) as sender:
                 for url, html in pages:
-                    sender.send(process_page, {"url": url, "html": html})
+                    sender.send(PROCESS_PAGE, {"url": url, "html": html})
             wait_for(database_url, workers + len(pages))
             elapsed = time.perf_counter() - started
         finally:

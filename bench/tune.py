@@ -15,7 +15,6 @@ clusters the incremental processing stored equal the ones derived from scratch.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import itertools
 import tempfile
 from collections.abc import Callable
@@ -29,13 +28,13 @@ from dedup.partition import partition
 from newsdedup.corpora import SPLIT_SEED, Corpus, corpora, halves, interleaved, union_truth
 from newsdedup.evaluate import Scores, Truth, score
 from newsdedup.quality import embedded_runtime
-from newsdedup.report import iter_cluster_views
+from newsdedup.service.clustering import judges
+from newsdedup.service.page import Page
+from newsdedup.service.processing import process_page
+from newsdedup.service.report import iter_cluster_views
+from newsdedup.service.runtime import Runtime
 from storage import queries
 from storage.models import Article, Link
-from workers.clustering import judges
-from workers.page import Page
-from workers.processing import process_page
-from workers.runtime import Runtime, set_runtime
 
 INGEST_GRID: dict[str, list[Any]] = {
     "evidence_lower_case_weight": [0.3, 0.5],
@@ -70,10 +69,10 @@ def ingest(pages: list[Page], tmp: Path, settings: dict[str, Any]) -> Runtime:
 
 def deriver(runtime: Runtime) -> tuple[Callable[[Params], Clusters], Clusters]:
     """A function deriving every cluster from the stored links under given thresholds (all articles
-    at once, as ``workers.clustering.derive`` does for its scope), and the clusters stored."""
+    at once, as ``newsdedup.service.clustering.derive`` does for its scope), and the clusters stored."""
     with runtime.sessions() as session:
         url = dict(session.execute(select(Article.id, Article.url)).all())
-        links = [queries.partition_link(k) for k in session.scalars(select(Link))]
+        links = [queries.edge(k) for k in session.scalars(select(Link))]
         language = queries.languages(session, url)
         judged = judges(session, set(url))
         stored = [(v.canonical.url, [m.url for m in v.members]) for v in iter_cluster_views(session)]
@@ -115,14 +114,14 @@ def tune(label: str, pages: list[Page], truth: dict[str, Truth], seed: int) -> d
         with tempfile.TemporaryDirectory() as tmp:
             runtime = ingest(pages, Path(tmp), ingested)
             clusters, stored = deriver(runtime)
-            set_runtime(None)
+            runtime.close()
         print(
             f"{label} {ingested}: stored clusters equal the ones derived from scratch: "
             f"{_same(stored, clusters(runtime.params))}"
         )
         for values in itertools.product(*DERIVE_GRID.values()):
             point = {**ingested, **dict(zip(DERIVE_GRID, values, strict=True))}
-            derived = clusters(dataclasses.replace(runtime.params, **point))
+            derived = clusters(runtime.params.model_copy(update=point))
             results.append((point, score(derived, truth, tuning), derived))
     print(f"{label}: best points on the tuning half ({len(tuning)} documents)")
     for point, s, _ in sorted(results, key=lambda r: (-r[1].f1, -r[1].precision))[:10]:

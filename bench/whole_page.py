@@ -18,9 +18,9 @@ import trafilatura
 
 from bench.texts import html_pages
 from config import load_settings
-from workers.page import Page
-from workers.processing import process_page
-from workers.runtime import Runtime, set_runtime
+from newsdedup.service.page import Page
+from newsdedup.service.processing import process_page
+from newsdedup.service.runtime import Runtime
 
 
 def extract_only(pages: list[tuple[str, str]]) -> float:
@@ -32,14 +32,13 @@ def extract_only(pages: list[tuple[str, str]]) -> float:
 
 def whole(pages: list[tuple[str, str]], database: Path) -> float:
     settings = load_settings().model_copy(update={"database_url": f"sqlite:///{database}", "redis_url": None})
-    runtime = Runtime.from_settings(settings)
-    set_runtime(runtime)
+    runtime = Runtime.from_settings(settings).migrate()
     len(runtime.index)  # schema and empty index outside the timing
     started = time.perf_counter()
     for url, html in pages:
         process_page(Page(url=url, html=html), runtime)
     rate = len(pages) / (time.perf_counter() - started)
-    set_runtime(None)
+    runtime.close()
     return rate
 
 

@@ -21,6 +21,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from config import defaults
 from config.errors import ConfigError
 from config.redact import has_password, install_log_redaction
+from dedup.params import Params
 
 ENV_PREFIX = "NEWSDEDUP_"
 # Settings that existed once, and what became of them: a settings file that still sets one is told so.
@@ -34,8 +35,9 @@ REMOVED = {
 URL_SETTINGS = ("database_url", "redis_url")
 
 
-class Settings(BaseSettings):
-    """Every setting of the service; see ``config/defaults.py`` for what each one means."""
+class Settings(BaseSettings, Params):
+    """Every setting of the service: the thresholds of the core (inherited from ``dedup.params.Params``)
+    and the service's own; see ``config/defaults.py`` and ``dedup/params.py`` for what each one means."""
 
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", frozen=True)
 
@@ -43,38 +45,8 @@ class Settings(BaseSettings):
     redis_url: str | None = defaults.REDIS_URL
     sources: Path = defaults.SOURCES
 
-    num_perm: int = Field(defaults.NUM_PERM, ge=16, le=1024)
-    lsh_threshold: float = Field(defaults.LSH_THRESHOLD, gt=0.0, le=1.0)
-    anchor_modulus: int = Field(defaults.ANCHOR_MODULUS, ge=1, le=1024)
-    min_shared_anchors: int = Field(defaults.MIN_SHARED_ANCHORS, ge=1)
-    anchor_bucket_cap: int = Field(defaults.ANCHOR_BUCKET_CAP, ge=1)
     index_capacity: int = Field(defaults.INDEX_CAPACITY, ge=1)
-    min_jaccard: float = Field(defaults.MIN_JACCARD, gt=0.0, le=1.0)
-    min_containment: float = Field(defaults.MIN_CONTAINMENT, gt=0.0, le=1.0)
-    splice_max_overlap: float = Field(defaults.SPLICE_MAX_OVERLAP, ge=0.0, lt=1.0)
-    splice_max_shared: float = Field(defaults.SPLICE_MAX_SHARED, ge=0.0, le=1.0)
-    splice_max_agreement: float = Field(defaults.SPLICE_MAX_AGREEMENT, ge=0.0, le=1.0)
-    splice_part_within: float = Field(defaults.SPLICE_PART_WITHIN, ge=0.0, le=1.0)
-    splice_min_share: float = Field(defaults.SPLICE_MIN_SHARE, ge=0.0, le=1.0)
-    splice_passage_score: float = Field(defaults.SPLICE_PASSAGE_SCORE, gt=0.0, le=1.0)
-    translations: bool = defaults.TRANSLATIONS
-    evidence_min_weight: float = Field(defaults.EVIDENCE_MIN_WEIGHT, ge=0.0, le=5.0)
-    evidence_lower_case_weight: float = Field(defaults.EVIDENCE_LOWER_CASE_WEIGHT, ge=0.0, le=1.0)
-    min_shared_evidence: int = Field(defaults.MIN_SHARED_EVIDENCE, ge=1)
-    evidence_link_min_score: float = Field(defaults.EVIDENCE_LINK_MIN_SCORE, ge=0.0, le=1.0)
-    translation_min_score: float = Field(defaults.TRANSLATION_MIN_SCORE, gt=0.0, le=1.0)
-    translation_min_matches: int = Field(defaults.TRANSLATION_MIN_MATCHES, ge=1)
-    translation_margin: float = Field(defaults.TRANSLATION_MARGIN, ge=0.0)
-    translation_background_k: int = Field(defaults.TRANSLATION_BACKGROUND_K, ge=1)
-    translation_sibling_score: float = Field(defaults.TRANSLATION_SIBLING_SCORE, ge=0.0, le=1.0)
-    translation_time_grace_days: float = Field(defaults.TRANSLATION_TIME_GRACE_DAYS, ge=0.0)
-    translation_time_scale_days: float = Field(defaults.TRANSLATION_TIME_SCALE_DAYS, ge=0.0)
-    source_link_score: float = Field(defaults.SOURCE_LINK_SCORE, gt=0.0, le=1.0)
-    source_link_min_score: float = Field(defaults.SOURCE_LINK_MIN_SCORE, ge=0.0, le=1.0)
-    shingle_words: int = Field(defaults.SHINGLE_WORDS, ge=1, le=16)
-    shingle_chars: int = Field(defaults.SHINGLE_CHARS, ge=1, le=16)
-    min_shingles: int = Field(defaults.MIN_SHINGLES, ge=1)
-    min_text_chars: int = Field(defaults.MIN_TEXT_CHARS, ge=1)
+    cache_dir: Path = defaults.CACHE_DIR
 
     user_agent: str = defaults.USER_AGENT
     crawl_max_page_bytes: int = Field(defaults.CRAWL_MAX_PAGE_BYTES, ge=1024)
@@ -128,6 +100,11 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # The settings file arrives as init arguments; the environment wins over it.
         return env_settings, init_settings
+
+    @property
+    def params(self) -> Params:
+        """The core's thresholds alone, as the core takes them."""
+        return Params(**self.model_dump(include=set(Params.model_fields)))
 
     @property
     def embedded(self) -> bool:

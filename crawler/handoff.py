@@ -10,55 +10,15 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import redis
-from kombu import Connection, Producer
-from kombu.exceptions import OperationalError
-
 from crawler.spool import Spool
-from workers.enqueue import broker_connection
-from workers.tasks import process_page
-
-# What a broker that is away (refused, reset, silent) raises through kombu and redis-py.
-BROKER_ERRORS = (OperationalError, redis.ConnectionError, redis.TimeoutError, OSError)
-# One more try after half a second: a broker that is away for longer than that is away for a while.
-RETRY_POLICY = {"max_retries": 1, "interval_start": 0.5, "interval_step": 0.5, "interval_max": 0.5}
-
-
-class BrokerDown(RuntimeError):
-    """The broker did not accept a page in time."""
-
-
-class Publisher:
-    """One broker connection that gives up within seconds: ``send`` raises BrokerDown, never hangs.
-
-    Unlike ``workers.enqueue.Sender`` (whose callers have nowhere else to put a task), it sets socket
-    timeouts (a stopped or unreachable Redis would otherwise block a publish for minutes) and tries
-    twice, not four times.
-    """
-
-    def __init__(self, broker_url: str, timeout: float) -> None:
-        self.connection: Connection = broker_connection(broker_url, timeout)
-        self.producer: Producer = self.connection.Producer()
-
-    def send(self, page: dict[str, Any]) -> None:
-        """One ``process_page`` message for the page, accepted by the broker when this returns."""
-        try:
-            process_page.apply_async(
-                args=(page,), producer=self.producer, retry=True, retry_policy=RETRY_POLICY
-            )
-        except BROKER_ERRORS as e:
-            raise BrokerDown(str(e) or type(e).__name__) from e
-
-    def close(self) -> None:
-        self.producer.close()
-        self.connection.release()
+from workers.sender import BrokerDown, Sender
 
 
 class SpoolingSender:
-    """Sends pages through the publisher, spooling those the broker does not take."""
+    """Sends pages through the sender, spooling those the broker does not take."""
 
-    def __init__(self, publisher: Publisher, spool: Spool, retry_seconds: float) -> None:
-        self.publisher = publisher
+    def __init__(self, sender: Sender, spool: Spool, retry_seconds: float) -> None:
+        self.sender = sender
         self.spool = spool
         self.retry_seconds = retry_seconds
         self.retry_at = 0.0  # the broker is not tried before this time (time.monotonic seconds)
@@ -69,7 +29,7 @@ class SpoolingSender:
         """``enqueued`` if the broker took the page, ``spooled`` if it is in the spool."""
         if self.replay():
             try:
-                self.publisher.send(page)
+                self.sender.send_page(page)
                 return "enqueued"
             except BrokerDown as e:
                 self._broker_down(e)
@@ -92,7 +52,7 @@ class SpoolingSender:
         return True
 
     def _send_spooled(self, page: dict[str, Any]) -> None:
-        self.publisher.send(page)
+        self.sender.send_page(page)
         self.replayed += 1
 
     def _broker_down(self, error: BrokerDown) -> None:
@@ -100,5 +60,5 @@ class SpoolingSender:
         self.retry_at = time.monotonic() + self.retry_seconds
 
     def close(self) -> None:
-        self.publisher.close()
+        self.sender.close()
         self.spool.close()

@@ -11,7 +11,7 @@ KEPT_HEADERS = ("content-type", "content-language", "last-modified", "etag", "da
 
 @dataclass
 class PageItem:
-    """A fetched page as it goes to ``process_page`` (see ``workers.page.Page``)."""
+    """A fetched page as it goes to ``process_page`` (see ``newsdedup.service.page.Page``)."""
 
     url: str
     final_url: str

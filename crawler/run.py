@@ -16,10 +16,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from config import Settings, Source
 from config.logs import formatter
 from config.redact import install_log_redaction
+from crawler.embedded import EmbeddedProcessing
 from crawler.limits import dropped
 from crawler.scrapy_settings import scrapy_settings
 from crawler.spider_loader import spider_for
-from storage.db import DatabaseURLError, create_db_engine, migrate, session_factory
+from newsdedup.service.runtime import Runtime
+from storage.db import DatabaseURLError
 from storage.stats import record_crawl_run
 
 log = logging.getLogger(__name__)
@@ -58,9 +60,13 @@ def crawl(
     """
     if install_root_handler:
         install_log_handler(settings)
+    # One runtime for the crawl: its crawlers' pipelines process with it (embedded mode), and the
+    # runs are recorded with it.
+    runtime = Runtime.from_settings(settings)
     process = CrawlerProcess(
         settings={
             **scrapy_settings(settings),
+            "EMBEDDED_PROCESSING": EmbeddedProcessing(runtime) if settings.embedded else None,
             "LOG_INSTALL_ROOT_HANDLER": False,  # install_log_handler's takes its place
             **(overrides or {}),
         }
@@ -72,7 +78,10 @@ def crawl(
         process.crawl(crawler)
     process.start()
     summaries = {name: summary(crawler) for name, crawler in crawlers}
-    record_runs(settings, {name: _times(crawler) for name, crawler in crawlers}, summaries)
+    try:
+        record_runs(runtime, {name: _times(crawler) for name, crawler in crawlers}, summaries)
+    finally:
+        runtime.close()
     return summaries
 
 
@@ -107,19 +116,15 @@ def _times(crawler: Crawler) -> tuple[datetime, datetime]:
 
 
 def record_runs(
-    settings: Settings, times: dict[str, tuple[datetime, datetime]], summaries: dict[str, dict[str, Any]]
+    runtime: Runtime, times: dict[str, tuple[datetime, datetime]], summaries: dict[str, dict[str, Any]]
 ) -> None:
-    """One ``crawl_runs`` row per source in the settings' database. A database that cannot take them
+    """One ``crawl_runs`` row per source in the runtime's database. A database that cannot take them
     costs the crawl nothing: the failure is logged, and only ``newsdedup stats`` misses the runs."""
     try:
-        engine = create_db_engine(settings.database_url)
-        try:
-            migrate(engine)
-            with session_factory(engine).begin() as session:
-                for name, (started, finished) in times.items():
-                    run = {**summaries[name], "started_at": started, "finished_at": finished}
-                    record_crawl_run(session, name, run)
-        finally:
-            engine.dispose()
+        runtime.migrate()
+        with runtime.sessions.begin() as session:
+            for name, (started, finished) in times.items():
+                run = {**summaries[name], "started_at": started, "finished_at": finished}
+                record_crawl_run(session, name, run)
     except (SQLAlchemyError, DatabaseURLError) as e:
         log.error("crawl runs of %s not recorded: %s", ", ".join(times), e)

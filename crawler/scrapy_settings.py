@@ -13,9 +13,9 @@ def scrapy_settings(settings: Settings) -> dict[str, Any]:
     return {
         "BOT_NAME": "newsdedup",
         "SPIDER_LOADER_CLASS": "crawler.spider_loader.SourceSpiderLoader",
-        "NEWSDEDUP_SOURCES": str(settings.sources),
-        "NEWSDEDUP_HANDOFF": "embedded" if settings.embedded else "celery",
-        "NEWSDEDUP_REDIS_URL": settings.redis_url,
+        # The newsdedup settings themselves, for the spider loader and the pipeline (crawler.pipelines).
+        "SERVICE_SETTINGS": settings,
+        "HANDOFF": "embedded" if settings.embedded else "celery",
         "ITEM_PIPELINES": {"crawler.pipelines.HandOffPipeline": 300},
         "USER_AGENT": settings.user_agent,
         "ROBOTSTXT_OBEY": True,

@@ -7,13 +7,12 @@ spider of its kind.
 from __future__ import annotations
 
 import builtins
-from pathlib import Path
 from typing import Any
 
 from scrapy import Request, Spider
 from scrapy.settings import BaseSettings
 
-from config import Source, load_settings, load_sources
+from config import Settings, Source, load_sources
 from crawler.spiders.base import SourceSpider
 from crawler.spiders.feed import FeedSpider
 from crawler.spiders.site import SiteSpider
@@ -42,15 +41,15 @@ def spider_for(source: Source) -> type[SourceSpider]:
 
 
 class SourceSpiderLoader:
-    """Spiders from the sources file named by the ``NEWSDEDUP_SOURCES`` Scrapy setting."""
+    """Spiders from the sources file of the ``SERVICE_SETTINGS`` Scrapy setting (the newsdedup settings)."""
 
     def __init__(self, sources: list[Source]) -> None:
         self._spiders = {s.name: spider_for(s) for s in sources}
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> SourceSpiderLoader:
-        path = settings.get("NEWSDEDUP_SOURCES") or load_settings().sources
-        return cls(load_sources(Path(path)))
+        service: Settings = settings["SERVICE_SETTINGS"]
+        return cls(load_sources(service.sources))
 
     def load(self, spider_name: str) -> type[Spider]:
         try:

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 
 from dedup.graph import UnionFind
-from dedup.links import Link
+from dedup.links import Edge
 from dedup.params import Params
 
 #: A group: its smallest article id. An article outside the derivation: ("outside", its cluster id).
@@ -58,7 +58,7 @@ class Tie:
 
 def attach(
     groups: Mapping[int, frozenset[int]],
-    links: Iterable[Link],
+    links: Iterable[Edge],
     language: Mapping[int, str | None],
     params: Params,
     leader: Callable[[frozenset[int]], int],
@@ -72,7 +72,7 @@ def attach(
     group roots) and every tie."""
     outside = outside or {}
     group_of = {n: root for root, members in groups.items() for n in members}
-    best: dict[tuple[int, int], Link] = {}
+    best: dict[tuple[int, int], Edge] = {}
     background: defaultdict[tuple[int, str | None], dict[Key, float]] = defaultdict(dict)
     for link in links:
         end_a, end_b = _key(link.a, group_of, outside), _key(link.b, group_of, outside)

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import islice
 
-from dedup.anchors import AnchorIndex
+from dedup.key_index import SharedKeyIndex
 from dedup.lsh import LSHIndex
 from dedup.shingles import Hashes
 from dedup.signature import Signature
@@ -21,8 +21,8 @@ class CandidateIndex:
     """Stored articles that may tell the same story as a new one; the exact checks decide."""
 
     lsh: LSHIndex
-    anchors: AnchorIndex
-    evidence: AnchorIndex
+    anchors: SharedKeyIndex
+    evidence: SharedKeyIndex
 
     def insert(self, article_id: int, signature: Signature, anchors: Hashes, evidence: Hashes) -> None:
         self.lsh.insert(article_id, signature)

@@ -96,16 +96,41 @@ def prepare(
         raise NoStoryText(
             f"{len(story)} characters of text after cleaning (at least {params.min_text_chars})"
         )
+    language = language or detect_language(story, hint=language_hint)
+    return describe(
+        signer,
+        params,
+        story,
+        language=language,
+        title=title,
+        published_at=published_at,
+        canonical_url=canonical_url,
+        claimed_source_url=claimed,
+    )
+
+
+def describe(
+    signer: Signer,
+    params: Params,
+    story: str,
+    *,
+    language: str | None,
+    title: str | None = None,
+    published_at: datetime | None = None,
+    canonical_url: str | None = None,
+    claimed_source_url: str | None = None,
+) -> Document:
+    """The document of a cleaned story in a known language: its shingles, anchors, signature and
+    evidence. ``prepare`` ends here, and so does linking a stored text anew (it is clean already)."""
     sequence = shingle_sequence(story, params.shingle_words, params.shingle_chars)
     hashes = np.sort(sequence)
-    language = language or detect_language(story, hint=language_hint)
     return Document(
         title=title,
         text=story,
         language=language,
         published_at=published_at,
         canonical_url=canonical_url,
-        claimed_source_url=claimed,
+        claimed_source_url=claimed_source_url,
         content_hash=content_hash(story),
         hashes=hashes,
         sequence=sequence,

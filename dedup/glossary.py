@@ -19,6 +19,8 @@ from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
+from dedup import cache_folder
+
 log = logging.getLogger(__name__)
 
 Glossary = dict[str, tuple[str, ...]]
@@ -29,11 +31,6 @@ _WORD = re.compile(r"[A-Za-z][A-Za-z'\-]+")
 _KATAKANA = re.compile(r"^[\u30a0-\u30ff]+$")
 # CEDICT notes that are no meaning: variants, surnames, cross-references, classifiers ("CL:辆[liang4]").
 _NOT_A_MEANING = ("variant of", "old variant", "surname", "see ", "used in", "abbr.", "erhua variant", "cl:")
-
-
-def cache_dir() -> Path:
-    """Where built tables are kept: NEWSDEDUP_CACHE_DIR, else ~/.cache/newsdedup."""
-    return Path(os.environ.get("NEWSDEDUP_CACHE_DIR", Path.home() / ".cache" / "newsdedup"))
 
 
 @cache
@@ -59,7 +56,7 @@ def gloss_words(glosses: list[str], limit: int = 3) -> tuple[str, ...]:
 
 
 def _load(name: str, build: Callable[[], Glossary]) -> Glossary:
-    path = cache_dir() / f"glossary-{name}-v{_VERSION}.pickle"
+    path = cache_folder.folder() / f"glossary-{name}-v{_VERSION}.pickle"
     try:
         with path.open("rb") as f:
             table: Glossary = pickle.load(f)

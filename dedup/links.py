@@ -1,4 +1,5 @@
-"""A link between two stored articles, as the derivation of the clusters reads it (``dedup.partition``).
+"""A link between two stored articles as an edge of the graph the clusters are derived from
+(``dedup.partition``).
 
 In one language a link is a verdict of ``dedup.overlap`` (identical, copy, part): the texts tell one
 story. Across languages it is a scored pair (``dedup.crosslang``): whether it joins two stories is
@@ -13,7 +14,7 @@ from dedup.crosslang import Span
 
 
 @dataclass(frozen=True)
-class Link:
+class Edge:
     """Two articles and how they agree.
 
     In one language: the exact Jaccard similarity and each text's containment in the other (the share

@@ -23,6 +23,16 @@ def banding(threshold: float, num_perm: int) -> tuple[int, int]:
     return int(lsh.b), int(lsh.r)
 
 
+def band_keys(signature: Signature, bands: int, rows: int) -> list[bytes]:
+    """One key per band: the band number, then xxh64 of the band's values (big-endian, as datasketch
+    hashes them). Two signatures are LSH candidates when they share a key."""
+    big_endian = signature.astype(">u4", copy=False)
+    return [
+        band.to_bytes(2, "big") + xxhash.xxh64_digest(big_endian[band * rows : (band + 1) * rows].tobytes())
+        for band in range(bands)
+    ]
+
+
 class LSHIndex:
     """Article ids by MinHash signature; a query returns the likely similar ones."""
 
@@ -32,16 +42,9 @@ class LSHIndex:
         self.bands, self.rows = banding(threshold, num_perm)
 
     def band_keys(self, signature: Signature) -> list[bytes]:
-        """One key per band: the band number, then xxh64 of the band's values (big-endian, as
-        datasketch hashes them)."""
         if signature.shape[0] != self.num_perm:
             raise ValueError(f"signature has {signature.shape[0]} values, the index expects {self.num_perm}")
-        big_endian = signature.astype(">u4", copy=False)
-        return [
-            band.to_bytes(2, "big")
-            + xxhash.xxh64_digest(big_endian[band * self.rows : (band + 1) * self.rows].tobytes())
-            for band in range(self.bands)
-        ]
+        return band_keys(signature, self.bands, self.rows)
 
     def insert(self, article_id: int, signature: Signature) -> None:
         self.storage.add(article_id, self.band_keys(signature))

@@ -15,11 +15,12 @@ that when two disagree the latest wins:
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from dedup.partition import Partition
+from dedup.stable_ids import most_held
 
 KINDS = ("merge", "split", "canonical")
 
@@ -61,9 +62,10 @@ def apply(
     home = {n: i for i, c in enumerate(ordered) for n in c}
 
     def moved_to(old: int) -> int:
-        # An old cluster lives on in the new cluster holding most of its members.
-        held = Counter(home[n] for n in result.clusters[old])
-        return min(held, key=lambda i: (-held[i], i))
+        # An old cluster lives on in the new cluster holding most of its members (dedup.stable_ids).
+        successor = most_held(home[n] for n in result.clusters[old])
+        assert successor is not None  # a cluster has members
+        return successor
 
     related = {y: frozenset(moved_to(i) for i in others) - {home[y]} for y, others in result.related.items()}
     return Partition(clusters=ordered, related={y: r for y, r in related.items() if r})

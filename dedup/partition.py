@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from dedup.attachment import Tie, attach
 from dedup.graph import components
-from dedup.links import Link
+from dedup.links import Edge
 from dedup.params import Params
 from dedup.splices import Part, parts, splices
 
@@ -42,7 +42,7 @@ class Partition:
 
 def partition(
     nodes: Iterable[int],
-    links: Iterable[Link],
+    links: Iterable[Edge],
     params: Params,
     language: Mapping[int, str | None] | None = None,
     leader: Callable[[frozenset[int]], int] = min,

@@ -24,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 from xxhash import xxh3_64_intdigest
 
-from dedup.glossary import cache_dir
+from dedup import cache_folder
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ def weight(word: str) -> float:
 def _table() -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint8]]:
     """The word hashes (sorted) and their Zipf values, memory-mapped from the cache folder; built there
     from the installed wordfreq lists the first time (about 15 s, once per machine)."""
-    folder = cache_dir()
+    folder = cache_folder.folder()
     keys_path = folder / f"rarity-v{_VERSION}-keys.npy"
     zipf_path = folder / f"rarity-v{_VERSION}-zipf.npy"
     try:

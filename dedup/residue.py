@@ -5,59 +5,232 @@ attribution trailer (``Source link``, ``Source: Site``, ``Read more at Site``), 
 share-button labels, cookie notices and ``ALSO READ: <other headline>`` lines. None of that is
 the story, and all of it is shared between unrelated posts of one site, so it must not reach
 the shingles.
+
+The phrases of each kind, per language, are data: ``residue_phrases.toml`` beside this module (its
+opening comment says how to add a language). A line's language is not known reliably, so every
+language's phrases apply to every line; each kind stays anchored at the start of a line (or is the
+whole line), so story sentences are not hit. Matching ignores case, accents and other combining marks.
 """
 
 from __future__ import annotations
 
+import functools
 import re
+import tomllib
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from lxml.html import HtmlElement
+
+PHRASES_FILE = Path(__file__).with_name("residue_phrases.toml")
+# The keys of a language's table; every kind but "share" holds regular expressions.
+KINDS = ("attribution", "read_at", "interstitial", "related_heading", "share", "cookie")
+REGEX_KINDS = tuple(kind for kind in KINDS if kind != "share")
+# The top-level list of share targets that every language shares (Facebook, WhatsApp...).
+NETWORKS_KEY = "networks"
+_LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
 
 # WordPress-style shortcodes: [ad_1], [/ad], [adinserter block="3"], [the_ad id="12"].
 _SHORTCODE = re.compile(r"\[/?[a-z][a-z0-9_-]*(?:\s+[^\[\]\n]{0,80})?\]")
 _AD_SHORTCODE = re.compile(r"\[/?ad[s]?(?:[_-]?\d+)?\]", re.IGNORECASE)
 
 # A line that attributes the text to its origin; only ever short.
-_ATTRIBUTION = re.compile(
-    # a label alone or followed by a colon: "Source link", "Source: Site", "Quelle: Site"
-    r"^(?:source\s+link|sources?|via|quelle|original(?:\s+article)?|sumber|fuente|источник|来源|出典|zdroj)"
-    r"\s*(?:[:\uff1a\-\u2013\u2014]|$)"
-    # or a phrase sending the reader elsewhere: "Read more at Site", "Weiterlesen bei Site"
-    r"|^(?:read\s+more|read\s+the\s+(?:full|original)\s+(?:story|article)|continue\s+reading|"
-    r"originally\s+published|weiterlesen|mehr\s+dazu)\s+(?:at|on|in|by|bei|auf)\b",
-    re.IGNORECASE,
-)
 _ATTRIBUTION_MAX_CHARS = 120
-
 # A line that points the reader at another post of the same site.
-_INTERSTITIAL = re.compile(
-    r"^(?:also read|read also|read more|see also|related|related posts?|recommended|"
-    r"lesen sie auch|auch interessant|das könnte sie auch interessieren|baca juga)\s*[:\uff1a\-\u2013\u2014]",
-    re.IGNORECASE,
-)
 _INTERSTITIAL_MAX_CHARS = 240
-
-# A heading that opens a block of other stories' teasers.
-_RELATED_HEADING = re.compile(
-    r"(?:related(?: posts?| articles?| stories)?|you (?:may|might) also like|read (?:also|more|next)|"
-    r"more (?:stories|news|from \S+)|recommended(?: for you)?|latest (?:posts|news)|"
-    r"lesen sie auch|das könnte sie auch interessieren|mehr zum thema|weitere artikel|baca juga|"
-    r"artikel terkait|berita terkait)\s*:?",
-    re.IGNORECASE,
-)
-
-_SHARE_WORDS = frozenset(
-    (
-        "share shares sharing this on via tweet print email e-mail facebook twitter x whatsapp telegram "
-        "pinterest linkedin reddit tumblr messenger copy link teilen drucken bagikan ini compartir "
-        "partager поделиться"
-    ).split()
-)
-_COOKIE = re.compile(r"\bcookies?\b", re.IGNORECASE)
 _COOKIE_MAX_CHARS = 400
+# No rule looks at a longer line (the related-posts heading and share-button rows are far shorter).
+_CHROME_MAX_CHARS = max(_ATTRIBUTION_MAX_CHARS, _INTERSTITIAL_MAX_CHARS, _COOKIE_MAX_CHARS)
+_SHARE_MAX_WORDS = 8
 # Longer than any address a database column or a browser keeps: not a real source link.
 _MAX_URL_CHARS = 2048
+
+# Scripts written without spaces between words: a phrase in them has no word boundary to end at.
+_UNSPACED = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_PHRASE_END = rf"(?:(?<=[{_UNSPACED}])|(?!\w))"
+_PHRASE_START = rf"(?:(?=[{_UNSPACED}])|(?<!\w))"
+# After an attribution label: a colon (also full-width), a dash, or the end of the line. A hyphen counts
+# only before white space: "Source - Reuters" is a trailer, "Source-code leaks" is not.
+_LABEL_END = r"\s*(?:[:\uff1a\u2013\u2014]|-(?=\s|$)|$)"
+# Before an interstitial phrase or a related-posts heading: bullets and opening brackets ("▶ 관련기사",
+# "【関連記事】", "[Related: ...]"); after the phrase of an interstitial line, what separates it from the
+# headline it points at.
+_LEAD = r"[\s\[\u3010(\uff08\u25b6\u25ba\u2022\u00bb*]*"
+_INTERSTITIAL_END = r"\s*(?:[:\uff1a\u2013\u2014|\]\u3011)\uff09]|-(?=\s))"
+_HEADING_END = r"\s*[\]\u3011)\uff09]?\s*[:\uff1a]?"
+
+# Made equal before matching, on both sides: apostrophes, Arabic and Persian yeh and kaf, a zero-width
+# non-joiner (Persian) and a space; invisible characters and the Arabic tatweel go.
+_UNIFY = str.maketrans(
+    {
+        "\u2019": "'",
+        "\u2018": "'",
+        "\u02bc": "'",
+        "\u064a": "\u06cc",
+        "\u0649": "\u06cc",
+        "\u0643": "\u06a9",
+        "\u200c": " ",
+        "\u200b": None,
+        "\u2060": None,
+        "\ufeff": None,
+        "\u00ad": None,
+        "\u0640": None,
+    }
+)
+# A space in a phrase followed by a quantifier would quantify the white space, not what the writer meant.
+_QUANTIFIED_SPACE = re.compile(r" [?*+{]")
+
+
+class PhraseFileError(ValueError):
+    """The phrase file cannot be used: the message names the file, the table and the entry."""
+
+
+@dataclass(frozen=True)
+class Phrases:
+    """The phrase file: per language code, per kind, its entries; and the shared share targets."""
+
+    languages: Mapping[str, Mapping[str, tuple[str, ...]]]
+    networks: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Rules:
+    attribution: re.Pattern[str]
+    interstitial: re.Pattern[str]
+    related_heading: re.Pattern[str]
+    cookie: re.Pattern[str]
+    share_words: frozenset[str]
+
+
+def load_phrases(path: Path = PHRASES_FILE) -> Phrases:
+    """The phrases of the file, checked: known kinds only, lists of non-empty strings, every regular
+    expression compiling and matching something. Raises PhraseFileError saying what is wrong where."""
+    try:
+        with path.open("rb") as f:
+            data = tomllib.load(f)
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        raise PhraseFileError(f"{path}: {e}") from e
+    languages: dict[str, dict[str, tuple[str, ...]]] = {}
+    networks: tuple[str, ...] = ()
+    for key, value in data.items():
+        if key == NETWORKS_KEY:
+            networks = _entries(path, key, value)
+            continue
+        if not isinstance(value, dict) or not _LANGUAGE_CODE.fullmatch(key):
+            raise PhraseFileError(f"{path}: {key!r} is neither a language table ([xx]) nor {NETWORKS_KEY!r}")
+        unknown = sorted(set(value) - set(KINDS))
+        if unknown:
+            raise PhraseFileError(f"{path}: [{key}] has unknown keys {unknown}; the kinds are {list(KINDS)}")
+        table = {kind: _entries(path, f"[{key}] {kind}", entries) for kind, entries in value.items()}
+        for kind in REGEX_KINDS:
+            for entry in table.get(kind, ()):
+                _check_expression(path, f"[{key}] {kind}", entry)
+        languages[key] = table
+    return Phrases(languages=languages, networks=networks)
+
+
+def _entries(path: Path, where: str, value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(e, str) and e.strip() for e in value):
+        raise PhraseFileError(f"{path}: {where} must be a list of non-empty strings")
+    return tuple(value)
+
+
+def _check_expression(path: Path, where: str, entry: str) -> None:
+    if _QUANTIFIED_SPACE.search(entry):
+        raise PhraseFileError(
+            f"{path}: {where} entry {entry!r}: a space means white space; for optional white space write \\s*"
+        )
+    try:
+        compiled = re.compile(_expression(entry), re.IGNORECASE)
+    except re.error as e:
+        raise PhraseFileError(f"{path}: {where} entry {entry!r} is not a regular expression: {e}") from e
+    if compiled.fullmatch("") is not None:
+        raise PhraseFileError(
+            f"{path}: {where} entry {entry!r} matches an empty line: it would match every line"
+        )
+
+
+def _expression(entry: str) -> str:
+    """An entry as the regular expression that is matched against folded lines."""
+    return re.sub(" +", r"\\s+", _fold(entry).strip())
+
+
+def _alternatives(entries: list[str]) -> str:
+    unique = dict.fromkeys(_expression(e) for e in entries)
+    return "|".join(f"(?:{e})" for e in sorted(unique, key=len, reverse=True))
+
+
+@functools.cache
+def _rules() -> _Rules:
+    phrases = load_phrases(PHRASES_FILE)
+    of: dict[str, list[str]] = {kind: [] for kind in KINDS}
+    for table in phrases.languages.values():
+        for kind, entries in table.items():
+            of[kind].extend(entries)
+    share_words = {w for entry in [*of["share"], *phrases.networks] for w in _words(_fold(entry))}
+    return _Rules(
+        attribution=re.compile(
+            rf"(?:{_alternatives(of['attribution'])}){_LABEL_END}|(?:{_alternatives(of['read_at'])}){_PHRASE_END}",
+            re.IGNORECASE,
+        ),
+        interstitial=re.compile(
+            rf"{_LEAD}(?:{_alternatives(of['interstitial'])}){_INTERSTITIAL_END}", re.IGNORECASE
+        ),
+        related_heading=re.compile(
+            rf"{_LEAD}(?:{_alternatives(of['related_heading'])}){_HEADING_END}", re.IGNORECASE
+        ),
+        cookie=re.compile(rf"{_PHRASE_START}(?:{_alternatives(of['cookie'])})", re.IGNORECASE),
+        share_words=frozenset(share_words),
+    )
+
+
+def _fold(text: str) -> str:
+    """The text without combining marks (accents, cedillas, Arabic vowel signs...), with the look-alike
+    characters of _UNIFY made equal: what the rules match, on both sides."""
+    if text.isascii():
+        return text
+    bare = unicodedata.normalize("NFD", text).translate(_marks().nonspacing)
+    return unicodedata.normalize("NFC", bare.translate(_UNIFY))
+
+
+def _words(folded: str) -> list[str]:
+    """The words of a folded line, lower case: runs of letters, digits and marks (a hyphen inside a word
+    stays: "e-mail")."""
+    return [
+        w for w in (t.strip("-") for t in _marks().word.findall(folded.casefold().replace("_", " "))) if w
+    ]
+
+
+@dataclass(frozen=True)
+class _Marks:
+    nonspacing: dict[int, None]
+    word: re.Pattern[str]
+
+
+@functools.cache
+def _marks() -> _Marks:
+    """The combining marks of Unicode (the planes that have any), looked up once: the nonspacing ones to
+    delete (str.translate), all of them as part of a word (a regular expression)."""
+    nonspacing: dict[int, None] = {}
+    marks: list[int] = []
+    for code in (*range(0x30000), *range(0xE0000, 0xE1000)):
+        category = unicodedata.category(chr(code))
+        if category.startswith("M"):
+            marks.append(code)
+            if category == "Mn":
+                nonspacing[code] = None
+    ranges: list[list[int]] = []
+    for code in marks:
+        if ranges and ranges[-1][1] == code - 1:
+            ranges[-1][1] = code
+        else:
+            ranges.append([code, code])
+    marks_class = "".join(f"\\U{a:08x}-\\U{b:08x}" for a, b in ranges)
+    return _Marks(nonspacing=nonspacing, word=re.compile(rf"[\w{marks_class}\-]+"))
 
 
 def strip_residue(text: str) -> str:
@@ -69,7 +242,7 @@ def strip_residue(text: str) -> str:
     lines = [_strip_shortcodes(line).strip() for line in text.splitlines()]
     lines = [line for line in lines if line and not _is_chrome_line(line)]
     for i in range(len(lines) - 1, len(lines) // 2 - 1, -1):
-        if i > 0 and (_is_attribution(lines[i]) or _RELATED_HEADING.fullmatch(lines[i])):
+        if i > 0 and (_is_attribution(lines[i]) or _is_related_heading(lines[i])):
             del lines[i:]
     while lines and _is_attribution(lines[-1]):
         lines.pop()
@@ -84,16 +257,37 @@ def _strip_shortcodes(line: str) -> str:
 
 
 def _is_attribution(line: str) -> bool:
-    return len(line) <= _ATTRIBUTION_MAX_CHARS and _ATTRIBUTION.match(line) is not None
+    return len(line) <= _ATTRIBUTION_MAX_CHARS and _rules().attribution.match(_fold(line)) is not None
+
+
+def _is_related_heading(line: str) -> bool:
+    return len(line) <= _CHROME_MAX_CHARS and _rules().related_heading.fullmatch(_fold(line)) is not None
 
 
 def _is_chrome_line(line: str) -> bool:
-    if len(line) <= _INTERSTITIAL_MAX_CHARS and _INTERSTITIAL.match(line):
+    if len(line) > _CHROME_MAX_CHARS:
+        return False
+    rules = _rules()
+    folded = _fold(line)
+    if len(line) <= _INTERSTITIAL_MAX_CHARS and rules.interstitial.match(folded):
         return True
-    if len(line) <= _COOKIE_MAX_CHARS and _COOKIE.search(line):
+    if len(line) <= _COOKIE_MAX_CHARS and rules.cookie.search(folded):
         return True
-    words = re.findall(r"\w+(?:-\w+)?", line.casefold())
-    return bool(words) and len(words) <= 8 and all(w in _SHARE_WORDS or w.isdigit() for w in words)
+    return _is_share_row(folded, rules.share_words)
+
+
+def _is_share_row(folded: str, share_words: frozenset[str]) -> bool:
+    """At most _SHARE_MAX_WORDS words, each a share word or a number (the words of _words, one at a time:
+    most lines fail at their first word)."""
+    count = 0
+    for match in _marks().word.finditer(folded.casefold().replace("_", " ")):
+        word = match.group().strip("-")
+        if not word:
+            continue
+        count += 1
+        if count > _SHARE_MAX_WORDS or not (word in share_words or word.isdigit()):
+            return False
+    return count > 0
 
 
 def claimed_origin(tree: HtmlElement, page_url: str | None) -> str | None:

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 from dedup.crosslang import Span, passage_share
 from dedup.graph import components
-from dedup.links import Link
+from dedup.links import Edge
 from dedup.params import Params
 
 
@@ -45,7 +45,7 @@ class Part:
     strength: float = 1.0
 
 
-def parts(links: Iterable[Link], params: Params) -> defaultdict[int, list[Part]]:
+def parts(links: Iterable[Edge], params: Params) -> defaultdict[int, list[Part]]:
     """Per post, the articles it is made of (see the module docstring), from both ends of each link."""
     found: defaultdict[int, list[Part]] = defaultdict(list)
     for link in links:
@@ -58,7 +58,7 @@ def parts(links: Iterable[Link], params: Params) -> defaultdict[int, list[Part]]
 
 def splices(
     nodes: list[int],
-    links: list[Link],
+    links: list[Edge],
     made_of: Mapping[int, list[Part]],
     params: Params,
     related: set[tuple[int, int]],
@@ -90,7 +90,7 @@ def splices(
         suspects -= cleared
 
 
-def share_of(link: Link, post: int) -> float:
+def share_of(link: Edge, post: int) -> float:
     """The share of ``post`` that the article at the other end of the link accounts for: in one
     language, the share of its shingles in the other; across languages, the share of its evidence in
     the matched passage."""
@@ -101,7 +101,7 @@ def share_of(link: Link, post: int) -> float:
     return 0.0 if span is None else passage_share(span)
 
 
-def _part(link: Link, other: int, side: str, params: Params) -> Part | None:
+def _part(link: Edge, other: int, side: str, params: Params) -> Part | None:
     span = link.span_a if side == "a" else link.span_b
     theirs = link.span_b if side == "a" else link.span_a
     if theirs is None or theirs[1] - theirs[0] < params.splice_part_within:
@@ -136,7 +136,7 @@ def _overlap(a: Span, b: Span) -> float:
     return inner / (min(a[1] - a[0], b[1] - b[0]) + 0.02)
 
 
-def _units(suspects: list[int], links: list[Link], params: Params) -> list[frozenset[int]]:
+def _units(suspects: list[int], links: list[Edge], params: Params) -> list[frozenset[int]]:
     """Copies of one splice (in one language, each holding ``min_containment`` of the other) as one unit."""
     copies = [(k.a, k.b) for k in links if not k.across and min(k.a_in_b, k.b_in_a) >= params.min_containment]
     return list(components(suspects, copies).groups().values())

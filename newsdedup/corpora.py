@@ -15,8 +15,8 @@ from pathlib import Path
 import xxhash
 
 from newsdedup.evaluate import Truth, load_truth
-from newsdedup.ingest import Document, read_documents
-from workers.page import Page
+from newsdedup.service.ingest import PageLine, read_documents
+from newsdedup.service.page import Page
 
 #: The seed of the split into a tuning and a test half (the defaults were chosen on the tuning half).
 SPLIT_SEED = 20261202
@@ -37,7 +37,7 @@ class Corpus:
     def pages(self) -> list[Page]:
         """Every valid document of the docs file, in file order."""
         with self.docs.open("rb") as f:
-            return [item.page for item in read_documents(f) if isinstance(item, Document)]
+            return [item.page for item in read_documents(f) if isinstance(item, PageLine)]
 
 
 def corpora(arguments: Iterable[Path]) -> list[Corpus]:

@@ -32,11 +32,11 @@ from config import load_settings
 from dedup.graph import UnionFind
 from newsdedup.corpora import SPLIT_SEED, Corpus, halves, interleaved, union_truth
 from newsdedup.evaluate import Scores, Truth, score
-from newsdedup.report import iter_cluster_views
+from newsdedup.service.page import Page
+from newsdedup.service.processing import process_page
+from newsdedup.service.report import iter_cluster_views
+from newsdedup.service.runtime import Runtime
 from storage.models import Article, Link
-from workers.page import Page
-from workers.processing import process_page
-from workers.runtime import Runtime, set_runtime
 
 Clusters = list[tuple[str, list[str]]]
 _WORD = re.compile(r"\w+")
@@ -94,16 +94,14 @@ def our_clusters(pages: list[Page], checkpoints: Iterable[int] = ()) -> Run:
                 ]
             return run
         finally:
-            set_runtime(None)
+            runtime.close()
 
 
 def embedded_runtime(database: Path, **settings: Any) -> Runtime:
-    """This process's runtime, embedded (no Redis) on a fresh SQLite file, with these settings over
+    """A runtime, embedded (no Redis) on a fresh SQLite file, migrated, with these settings over
     the configured ones; the configured database is not touched."""
     update = {"database_url": f"sqlite:///{database}", "redis_url": None, **settings}
-    runtime = Runtime.from_settings(load_settings().model_copy(update=update))
-    set_runtime(runtime)
-    return runtime
+    return Runtime.from_settings(load_settings().model_copy(update=update)).migrate()
 
 
 def _cross_language(runtime: Runtime, documents: int) -> CrossLanguage:

@@ -8,7 +8,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
-from alembic.script import ScriptDirectory
+from alembic.script import Script, ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -84,6 +84,19 @@ def unknown_revisions(connection: Connection) -> list[str]:
         "(a newer version migrated it): upgrade newsdedup"
         for r in sorted(current_revisions(connection) - known)
     ]
+
+
+def pending_revisions(connection: Connection) -> list[Script]:
+    """The migrations the database has not had yet, oldest first (all of them for an empty database).
+    A database migrated by a newer newsdedup raises SchemaTooNew."""
+    unknown = unknown_revisions(connection)
+    if unknown:
+        raise SchemaTooNew(unknown[0])
+    script = script_directory()
+    applied: set[str] = set()
+    for revision in current_revisions(connection):
+        applied.update(r.revision for r in script.iterate_revisions(revision, "base"))
+    return [r for r in reversed(list(script.walk_revisions("base", "heads"))) if r.revision not in applied]
 
 
 def migrate(engine: Engine) -> None:

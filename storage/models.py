@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -97,6 +98,10 @@ class Article(Base):
     shingles: Mapped[bytes | None] = mapped_column(LargeBinary)
     # The cross-language evidence sequence (dedup.evidence.Evidence.to_bytes).
     evidence: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The keys of the text's short lines (dedup.boilerplate.line_keys) that were counted in host_lines,
+    # little-endian int64 (storage.boilerplate.pack_keys): an update or a delete takes back exactly
+    # these. NULL for an article stored before they were counted.
+    line_keys: Mapped[bytes | None] = mapped_column(LargeBinary)
     # dedup.urls.normalize_url of url and of claimed_source_url: a source link finds its target
     # whichever of the two is stored first.
     url_key: Mapped[str | None] = mapped_column(String(2048), index=True)
@@ -214,3 +219,15 @@ class CrawlRun(Base):
     enqueued: Mapped[int] = mapped_column(Integer, default=0)
     dropped: Mapped[int] = mapped_column(Integer, default=0)
     finish_reason: Mapped[str | None] = mapped_column(String(64))
+
+
+class HostLine(Base):
+    """How many distinct stored pages of a host carry a line verbatim (``dedup.boilerplate``): a line on
+    many of them is the site's boilerplate, not a story's. ``line_key`` is ``dedup.boilerplate.line_keys``'
+    key of the line; a row whose count reaches 0 is deleted (``storage.boilerplate.count_lines``)."""
+
+    __tablename__ = "host_lines"
+
+    host: Mapped[str] = mapped_column(String(253), primary_key=True)
+    line_key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    pages: Mapped[int] = mapped_column(Integer)

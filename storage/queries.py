@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
+from typing import TypeVar, TypeVarTuple
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import Row, Select, delete, func, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from dedup.canonical import Member
 from dedup.crosslang import Match, Span
-from dedup.links import Link as PartitionLink
+from dedup.links import Edge
 from dedup.overrides import Constraint
 from dedup.signature import Signature, from_bytes
 from storage.models import Article, AssignmentLock, Cluster, Link, Override, OverrideArticle, Related
 
 T = TypeVar("T")
+Ts = TypeVarTuple("Ts")
 # Ids go into IN (...) lists this many at a time (SQLite allows 999 parameters in a statement).
 _CHUNK = 500
 _MEMBER_COLUMNS = (
@@ -38,14 +39,20 @@ def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
         yield ordered[start : start + _CHUNK]
 
 
+def _in_chunks(
+    session: Session, ids: Iterable[int], statement: Callable[[list[int]], Select[*Ts]]
+) -> Iterator[Row[*Ts]]:
+    """The rows of ``statement(chunk)`` for the ids, one statement per chunk of ``_CHUNK`` ids (the one
+    place an id list is cut up)."""
+    for chunk in _chunks(ids):
+        yield from session.execute(statement(chunk))
+
+
 def _by_id(session: Session, article_ids: Iterable[int], column: InstrumentedAttribute[T]) -> dict[int, T]:
     """One column of each of these articles that exists, by id."""
-    found: dict[int, T] = {}
-    for chunk in _chunks(article_ids):
-        found.update(
-            (i, v) for i, v in session.execute(select(Article.id, column).where(Article.id.in_(chunk)))
-        )
-    return found
+    return dict(
+        _in_chunks(session, article_ids, lambda ids: select(Article.id, column).where(Article.id.in_(ids)))
+    )
 
 
 def lock_assignment(session: Session) -> None:
@@ -98,51 +105,31 @@ class Comparable:
 
 def comparables(session: Session, article_ids: Iterable[int]) -> dict[int, Comparable]:
     """Content hash, language, shingle set, evidence and publication time of these articles."""
-    found: dict[int, Comparable] = {}
-    for chunk in _chunks(article_ids):
-        rows = session.execute(
-            select(
-                Article.id,
-                Article.content_hash,
-                Article.language,
-                Article.shingles,
-                Article.evidence,
-                Article.published_at,
-            ).where(Article.id.in_(chunk))
-        )
-        found.update({i: Comparable(h, lang, sh, ev, at) for i, h, lang, sh, ev, at in rows})
-    return found
+    columns = (
+        Article.content_hash,
+        Article.language,
+        Article.shingles,
+        Article.evidence,
+        Article.published_at,
+    )
+    rows = _in_chunks(
+        session, article_ids, lambda ids: select(Article.id, *columns).where(Article.id.in_(ids))
+    )
+    return {row[0]: Comparable(*row[1:]) for row in rows}
 
 
 def links_touching(session: Session, article_ids: Iterable[int]) -> list[Link]:
     """Every link with an end among these articles."""
-    found: dict[tuple[int, int], Link] = {}
-    for chunk in _chunks(article_ids):
-        for link in session.scalars(
-            select(Link).where(or_(Link.article_a.in_(chunk), Link.article_b.in_(chunk)))
-        ):
-            found[link.article_a, link.article_b] = link
+    rows = _in_chunks(
+        session,
+        article_ids,
+        lambda ids: select(Link).where(or_(Link.article_a.in_(ids), Link.article_b.in_(ids))),
+    )
+    found = {(link.article_a, link.article_b): link for (link,) in rows}
     return [found[k] for k in sorted(found)]
 
 
-def component(session: Session, start: Iterable[int]) -> tuple[set[int], list[Link]]:
-    """The articles reachable from ``start`` over links, and the links among them."""
-    nodes = set(start)
-    frontier = set(nodes)
-    links: dict[tuple[int, int], Link] = {}
-    while frontier:
-        found = links_touching(session, frontier)
-        frontier = set()
-        for link in found:
-            links[link.article_a, link.article_b] = link
-            for end in (link.article_a, link.article_b):
-                if end not in nodes:
-                    nodes.add(end)
-                    frontier.add(end)
-    return nodes, [links[k] for k in sorted(links)]
-
-
-def partition_link(link: Link) -> PartitionLink:
+def edge(link: Link) -> Edge:
     """A stored link as ``dedup.partition`` takes it. In one language, ``shared`` and the sizes count
     shingles; across languages (``score`` set) they are evidence weights, in tenths: the common
     subsequence and each text's total."""
@@ -151,7 +138,7 @@ def partition_link(link: Link) -> PartitionLink:
     span_b = _span(link.span_b_from, link.span_b_to)
     agreed = Match(link.shared / 10, link.matches, link.size_a / 10, link.size_b / 10, span_a, span_b)
     across = link.score is not None
-    return PartitionLink(
+    return Edge(
         a=link.article_a,
         b=link.article_b,
         jaccard=link.shared / union if union and not across else 0.0,
@@ -178,10 +165,12 @@ def clusters_of(session: Session, article_ids: Iterable[int]) -> dict[int, int |
 
 def cluster_members(session: Session, cluster_ids: Iterable[int]) -> set[int]:
     """The articles of these clusters."""
-    found: set[int] = set()
-    for chunk in _chunks(cluster_ids):
-        found.update(session.scalars(select(Article.id).where(Article.cluster_id.in_(chunk))))
-    return found
+    return {
+        i
+        for (i,) in _in_chunks(
+            session, cluster_ids, lambda ids: select(Article.id).where(Article.cluster_id.in_(ids))
+        )
+    }
 
 
 def languages(session: Session, article_ids: Iterable[int]) -> dict[int, str | None]:
@@ -191,28 +180,125 @@ def languages(session: Session, article_ids: Iterable[int]) -> dict[int, str | N
 
 def canonical_members(session: Session, article_ids: Iterable[int]) -> dict[int, Member]:
     """What the canonical choice needs of each of these articles."""
-    found: dict[int, Member] = {}
-    for chunk in _chunks(article_ids):
-        rows = session.execute(select(*_MEMBER_COLUMNS).where(Article.id.in_(chunk)))
-        found.update({row[0]: Member(*row) for row in rows})
-    return found
+    rows = _in_chunks(session, article_ids, lambda ids: select(*_MEMBER_COLUMNS).where(Article.id.in_(ids)))
+    return {row[0]: Member(*row) for row in rows}
 
 
 def delete_links(session: Session, article_id: int) -> None:
     session.execute(delete(Link).where(or_(Link.article_a == article_id, Link.article_b == article_id)))
 
 
+def delete_all_links(session: Session) -> None:
+    """Every link and every spliced article's related cluster (before all are derived anew)."""
+    session.execute(delete(Related))
+    session.execute(delete(Link))
+
+
+def count_links(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(Link)) or 0)
+
+
+def add_link(
+    session: Session,
+    a: int,
+    b: int,
+    kind: str,
+    score: float | None,
+    shared: int,
+    size_a: int,
+    size_b: int,
+    matches: int,
+    span_a: Span | None,
+    span_b: Span | None,
+) -> None:
+    """Store a link between articles ``a`` < ``b``."""
+    session.add(
+        Link(
+            article_a=a,
+            article_b=b,
+            kind=kind,
+            score=score,
+            shared=shared,
+            size_a=size_a,
+            size_b=size_b,
+            matches=matches,
+            span_a_from=span_a[0] if span_a else None,
+            span_a_to=span_a[1] if span_a else None,
+            span_b_from=span_b[0] if span_b else None,
+            span_b_to=span_b[1] if span_b else None,
+        )
+    )
+
+
+def add_article(session: Session, article: Article) -> None:
+    """Store a new (or changed) article; its id is set on return."""
+    session.add(article)
+    session.flush()
+
+
+def new_cluster(session: Session, article_id: int) -> int:
+    """A cluster of this one article, its canonical; returns its id."""
+    cluster = Cluster(size=1, canonical_article_id=article_id)
+    session.add(cluster)
+    session.flush()
+    return cluster.id
+
+
+def article_ids(session: Session) -> list[int]:
+    """Every stored article's id, in order."""
+    return list(session.scalars(select(Article.id).order_by(Article.id)))
+
+
+def article(session: Session, article_id: int) -> Article:
+    """The stored article with this id (it must exist)."""
+    return session.get_one(Article, article_id)
+
+
+def store_clusters(
+    session: Session,
+    nodes: set[int],
+    clusters: Sequence[frozenset[int]],
+    ids: Sequence[int | None],
+    canonicals: Sequence[int],
+    related: Mapping[int, Iterable[int]],
+) -> list[int]:
+    """Write the derived clusters of ``nodes``: cluster ``i`` has the members ``clusters[i]``, the id
+    ``ids[i]`` (None: a new cluster) and the canonical article ``canonicals[i]``; ``related`` names, per
+    spliced article, the indexes of the other clusters it carries. The clusters the nodes held that
+    keep no member go. Returns the clusters' ids."""
+    articles = {a.id: a for a in session.scalars(select(Article).where(Article.id.in_(sorted(nodes))))}
+    before = {a.cluster_id for a in articles.values() if a.cluster_id is not None}
+    final: list[int] = []
+    for i, members in enumerate(clusters):
+        cluster = session.get_one(Cluster, ids[i]) if ids[i] is not None else Cluster(size=0)
+        if ids[i] is None:
+            session.add(cluster)
+            session.flush()
+        cluster.size = len(members)
+        cluster.canonical_article_id = canonicals[i]
+        final.append(cluster.id)
+        for n in members:
+            if articles[n].cluster_id != cluster.id:
+                articles[n].cluster_id = cluster.id
+    session.execute(delete(Related).where(Related.article_id.in_(sorted(nodes))))
+    session.flush()
+    for article_id, others in sorted(related.items()):
+        for i in sorted(others):
+            session.add(Related(article_id=article_id, cluster_id=final[i]))
+    for gone in sorted(before - set(final)):
+        session.delete(session.get_one(Cluster, gone))
+    return final
+
+
 def related_clusters(session: Session, article_ids: Iterable[int]) -> dict[int, list[int]]:
     """For each of these articles that carries other stories too, the ids of those clusters."""
     found: dict[int, list[int]] = {}
-    for chunk in _chunks(article_ids):
-        rows = session.execute(
-            select(Related.article_id, Related.cluster_id)
-            .where(Related.article_id.in_(chunk))
-            .order_by(Related.article_id, Related.cluster_id)
-        )
-        for article_id, cluster_id in rows:
-            found.setdefault(article_id, []).append(cluster_id)
+
+    def statement(ids: list[int]) -> Select[int, int]:
+        return select(Related.article_id, Related.cluster_id).where(Related.article_id.in_(ids))
+
+    for article_id, cluster_id in sorted(_in_chunks(session, article_ids, statement)):
+        found.setdefault(article_id, []).append(cluster_id)
     return found
 
 
@@ -225,14 +311,6 @@ def related_articles(session: Session, cluster_id: int) -> list[Article]:
             .where(Related.cluster_id == cluster_id)
         )
     )
-
-
-def members(session: Session, cluster_id: int) -> list[Member]:
-    """What the canonical choice needs of every article in the cluster."""
-    return [
-        Member(*row)
-        for row in session.execute(select(*_MEMBER_COLUMNS).where(Article.cluster_id == cluster_id))
-    ]
 
 
 def signatures(session: Session, batch: int = 10_000) -> Iterator[tuple[int, Signature, Signature, bytes]]:

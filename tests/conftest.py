@@ -15,7 +15,8 @@ import redis
 
 from config import load_settings
 from newsdedup.demo.server import SiteServer
-from workers.runtime import Runtime, set_runtime
+from newsdedup.service.runtime import Runtime
+from workers.app import app
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -65,7 +66,7 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Itera
     monkeypatch.setenv("NEWSDEDUP_SOURCES", str(ROOT / "config" / "sources.toml"))
     monkeypatch.setenv("NEWSDEDUP_DATABASE_URL", f"sqlite:///{tmp_path / 'newsdedup.db'}")
     yield
-    set_runtime(None)
+    app.start_runtime(None)  # the runtime of tasks run in this process (built from a test's settings)
 
 
 @pytest.fixture
@@ -111,10 +112,11 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 def runtime(monkeypatch: pytest.MonkeyPatch, database_url: str) -> Runtime:
-    """The embedded runtime (in-memory index) on the test's database."""
+    """The embedded runtime (in-memory index) on the test's database, its schema migrated; also the
+    runtime of tasks run in this process."""
     monkeypatch.setenv("NEWSDEDUP_DATABASE_URL", database_url)
-    current = Runtime.from_settings(load_settings())
-    set_runtime(current)
+    current = Runtime.from_settings(load_settings()).migrate()
+    app.start_runtime(current)
     return current
 
 

@@ -27,8 +27,9 @@ from celery import Celery
 from redbeat.schedulers import RedBeatSchedulerEntry  # type: ignore[import-untyped]
 
 from config import load_settings
+from newsdedup.service.runtime import Runtime
 from tests.fault_servers import GatedSiteServer, RedisServer, queued
-from workers.runtime import set_runtime
+from workers.app import app
 from workers.schedule import BEAT_KEY_PREFIX, beat_schedule
 from workers.tasks import CRAWL_LOCK, crawl_source
 
@@ -251,7 +252,7 @@ def test_a_source_whose_crawl_runs_is_not_crawled_twice(
             "http_proxy": site.proxy_url,
         }.items():
             monkeypatch.setenv(name, value)
-        set_runtime(None)
+        app.start_runtime(Runtime.from_settings(load_settings()))  # the runtime of the tasks run here
         results: dict[str, dict[str, Any]] = {}
 
         def run_first() -> None:

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import re
+import tomllib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
 import pytest
 from lxml.html import fromstring
 
+from dedup import residue
 from dedup.document import NoStoryText, prepare
 from dedup.extract import extract, strip_site_name
 from dedup.params import Params
@@ -172,3 +179,308 @@ def test_a_real_article_is_not_refused_for_its_og_type() -> None:
     )
     assert document.language == "en"
     assert len(document.text) > 1000
+
+
+# The languages the phrase file must cover: the ones most present in news.
+PHRASE_LANGUAGES = "en de fr es it pt nl ru uk pl tr id ar zh ja ko hi vi sv ro cs el hu fa".split()
+
+
+def phrase_file() -> dict[str, Any]:
+    with residue.PHRASES_FILE.open("rb") as f:
+        return tomllib.load(f)
+
+
+def test_every_language_of_the_phrase_file_has_entries_of_every_kind() -> None:
+    """The phrase file has a table for each of the news languages, and every table of it has all six
+    kinds, each a non-empty list of distinct, non-empty strings (and nothing else)."""
+    data = phrase_file()
+    languages = {key: value for key, value in data.items() if key != residue.NETWORKS_KEY}
+    assert set(PHRASE_LANGUAGES) <= set(languages)
+    for code, table in languages.items():
+        assert sorted(table) == sorted(residue.KINDS), code
+        for kind, entries in table.items():
+            assert entries, (code, kind)
+            assert all(isinstance(e, str) and e.strip() for e in entries), (code, kind)
+            assert len(set(entries)) == len(entries), (code, kind)
+    assert data[residue.NETWORKS_KEY][:3] == ["facebook", "twitter", "x"]
+
+
+def test_the_phrase_file_parses_and_every_entry_compiles() -> None:
+    """Every regular-expression entry compiles as written and as matched (accents folded, spaces as white
+    space), and none matches an empty line; the module's loader accepts the file and reads what it holds."""
+    data = phrase_file()
+    count = 0
+    for code, table in data.items():
+        if code == residue.NETWORKS_KEY:
+            continue
+        for kind in residue.REGEX_KINDS:
+            for entry in table[kind]:
+                re.compile(entry, re.IGNORECASE)
+                compiled = re.compile(residue._expression(entry), re.IGNORECASE)
+                assert compiled.fullmatch("") is None, (code, kind, entry)
+                count += 1
+    assert count > 24 * 5 * 2
+    loaded = residue.load_phrases()
+    assert {code: {k: list(v) for k, v in t.items()} for code, t in loaded.languages.items()} == {
+        code: table for code, table in data.items() if code != residue.NETWORKS_KEY
+    }
+    assert list(loaded.networks) == data[residue.NETWORKS_KEY]
+
+
+# Per language: a three-line story, then its "read also" line, its share row and its attribution trailer.
+LANGUAGE_RESIDUE = {
+    "it": (
+        [
+            "Il consiglio comunale ha approvato mercoledì sera il prolungamento della linea del tram dopo "
+            "cinque ore di dibattito.",
+            "I consiglieri hanno votato 31 a 17 a favore del progetto, che aggiunge nove fermate lungo via "
+            "Roma.",
+            "I lavori dovrebbero iniziare la prossima primavera e durare tre anni, ha detto il Comune.",
+        ],
+        "Leggi anche: Dieci spiagge nascoste da visitare quest'estate",
+        "Condividi su Facebook WhatsApp",
+        "Fonte: ANSA",
+    ),
+    "pt": (
+        [
+            "A câmara municipal aprovou na noite de quarta-feira a extensão do bonde após cinco horas de "
+            "debate.",
+            "Os vereadores votaram 31 a 17 a favor do plano, que acrescenta nove paradas ao longo da Rua "
+            "Augusta.",
+            "As obras devem começar na próxima primavera e durar três anos, informou a prefeitura.",
+        ],
+        "LEIA TAMBÉM: Dez praias escondidas para visitar neste verão",
+        "Compartilhe: Facebook Twitter WhatsApp",
+        "Fonte: Agência Brasil",
+    ),
+    "tr": (
+        [
+            "Belediye meclisi, beş saatlik tartışmanın ardından çarşamba akşamı tramvay hattının "
+            "uzatılmasını onayladı.",
+            "Meclis üyeleri, Millet Caddesi boyunca dokuz durak ekleyen plana 31'e karşı 17 oyla destek "
+            "verdi.",
+            "Belediyenin açıklamasına göre inşaatın önümüzdeki bahar başlaması ve üç yıl sürmesi bekleniyor.",
+        ],
+        "İLGİLİ HABER: Bu yaz görmeniz gereken on gizli plaj",
+        "Paylaş: Facebook Twitter WhatsApp",
+        "Kaynak: Anadolu Ajansı",
+    ),
+    "uk": (
+        [
+            "Міська рада в середу ввечері після п'ятигодинних дебатів схвалила продовження трамвайної лінії.",
+            "Депутати проголосували 31 голосом проти 17 за план, який додає дев'ять зупинок уздовж вулиці "
+            "Шевченка.",
+            "Будівництво має розпочатися наступної весни й триватиме три роки, повідомили в міськраді.",
+        ],
+        "Читайте також: Десять прихованих пляжів, які варто відвідати цього літа",
+        "Поділитися: Facebook Telegram",
+        "Джерело: Укрінформ",
+    ),
+    "es": (
+        [
+            "El ayuntamiento aprobó el miércoles por la noche la ampliación del tranvía tras un debate "
+            "de cinco horas.",
+            "Los concejales votaron 31 a 17 a favor del plan, que añade nueve paradas a lo largo de la "
+            "calle Mayor.",
+            "Las obras comenzarán la próxima primavera y durarán tres años, según el ayuntamiento.",
+        ],
+        "Lee también: Diez playas escondidas que debes visitar este verano",
+        "Compartir: Facebook Twitter WhatsApp",
+        "Fuente: EFE",
+    ),
+    "fr": (
+        [
+            "Le conseil municipal a approuvé mercredi soir le prolongement du tramway après cinq heures de "
+            "débat.",
+            "Les élus ont voté à 31 voix contre 17 en faveur du projet, qui ajoute neuf arrêts rue "
+            "Nationale.",
+            "Les travaux doivent commencer au printemps prochain et durer trois ans, selon la mairie.",
+        ],
+        "Lire aussi | Dix plages cachées à découvrir cet été",
+        "Partager : Facebook Twitter E-mail",
+        "Source : AFP",
+    ),
+    "pl": (
+        [
+            "Rada miasta zatwierdziła w środę wieczorem przedłużenie linii tramwajowej po pięciogodzinnej "
+            "debacie.",
+            "Radni głosowali 31 do 17 za planem, który dodaje dziewięć przystanków wzdłuż ulicy Długiej.",
+            "Budowa ma się rozpocząć wiosną przyszłego roku i potrwać trzy lata, poinformował urząd miasta.",
+        ],
+        "Czytaj także: Dziesięć ukrytych plaż, które warto odwiedzić tego lata",
+        "Udostępnij: Facebook Twitter",
+        "Źródło: PAP",
+    ),
+    "ro": (
+        [
+            "Consiliul local a aprobat miercuri seara prelungirea liniei de tramvai după o dezbatere de "
+            "cinci ore.",
+            "Consilierii au votat cu 31 la 17 planul, care adaugă nouă stații de-a lungul străzii Victoriei.",
+            "Lucrările ar urma să înceapă în primăvara viitoare și să dureze trei ani, a anunțat primăria.",
+        ],
+        "Citeşte şi: Zece plaje ascunse pe care merită să le vizitezi vara aceasta",
+        "Distribuie: Facebook WhatsApp",
+        "Sursa: Agerpres",
+    ),
+    "el": (
+        [
+            "Το δημοτικό συμβούλιο ενέκρινε την Τετάρτη το βράδυ την επέκταση του τραμ μετά από πεντάωρη "
+            "συζήτηση.",
+            "Οι σύμβουλοι ψήφισαν με 31 υπέρ και 17 κατά το σχέδιο, που προσθέτει εννέα στάσεις στην οδό "
+            "Ερμού.",
+            "Οι εργασίες αναμένεται να ξεκινήσουν την επόμενη άνοιξη και να διαρκέσουν τρία χρόνια.",
+        ],
+        "ΔΙΑΒΑΣΤΕ ΕΠΙΣΗΣ: Δέκα κρυφές παραλίες που πρέπει να επισκεφθείτε αυτό το καλοκαίρι",
+        "Κοινοποίηση: Facebook Twitter",
+        "Πηγή: ΑΠΕ-ΜΠΕ",
+    ),
+    "ar": (
+        [
+            "وافق المجلس البلدي مساء الأربعاء على تمديد خط الترام بعد نقاش استمر خمس ساعات.",
+            "وصوت الأعضاء بأغلبية 31 مقابل 17 لصالح الخطة التي تضيف تسع محطات على طول شارع الجمهورية.",
+            "ومن المقرر أن تبدأ أعمال البناء في الربيع المقبل وتستمر ثلاث سنوات، بحسب البلدية.",
+        ],
+        "اقرأ أيضاً: عشرة شواطئ مخفية يجب زيارتها هذا الصيف",
+        "شارك: فيسبوك تويتر واتساب",
+        "المصدر: وكالة الأنباء الألمانية",
+    ),
+    "zh": (
+        [
+            "市议会周三晚上经过五个小时的辩论，批准了有轨电车延长线。",
+            "议员们以31票对17票支持该计划，新线将沿中山路增设九个车站。",
+            "市政府表示，工程预计明年春天动工，工期三年。",
+        ],
+        "延伸阅读：今夏必去的十个隐秘海滩",
+        "分享到：微信 微博 QQ空间",
+        "来源：新华社",
+    ),
+    "ja": (
+        [
+            "市議会は水曜日の夜、5時間に及ぶ議論の末、路面電車の延伸を承認した。",
+            "議員らは31対17で計画に賛成し、中央通り沿いに9つの停留所が新設される。",
+            "市によると、工事は来春に始まり、3年かかる見込みだ。",
+        ],
+        "【関連記事】この夏に訪れたい10の隠れビーチ",
+        "シェア ツイート LINEで送る",
+        "出典：共同通信",
+    ),
+}
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGE_RESIDUE))
+def test_read_also_line_share_row_and_source_trailer_go_in_each_language(language: str) -> None:
+    """In each of these languages, a story with that language's "read also" line (in capitals, or with
+    the other spelling of its accents, in some), a share-button row and a "source:" trailer comes out as
+    only the story, unchanged."""
+    story_lines, read_also, share_row, trailer = LANGUAGE_RESIDUE[language]
+    text = "\n".join([story_lines[0], read_also, story_lines[1], share_row, story_lines[2], trailer])
+    assert strip_residue(text).splitlines() == story_lines
+
+
+def test_a_news_line_about_cookies_stays_and_a_cookie_notice_goes() -> None:
+    """Lines that report on cookies (the EU cookie law, a fine, guidelines) are story and stay; lines of
+    cookie notices, in several languages, go."""
+    news = [
+        "The EU cookie law takes effect on Monday: websites must ask before they store cookies on a device.",
+        "Regulators fined the publisher because its banner made refusing cookies harder than accepting them.",
+        "Die neue Cookie-Verordnung der EU tritt am Montag in Kraft.",
+        "Il Garante della privacy ha pubblicato nuove linee guida sui cookie e sugli altri strumenti di "
+        "tracciamento.",
+    ]
+    notices = [
+        "We use cookies to give you the best experience on our website.",
+        "This site uses cookies. By continuing to browse the site you are agreeing to our use of cookies.",
+        "Wir verwenden Cookies, um Ihnen ein optimales Nutzererlebnis zu bieten.",
+        "Utilizziamo i cookie per migliorare la tua esperienza di navigazione.",
+        "Usamos cookies para melhorar sua experiência. Ao continuar navegando, você concorda com isso.",
+        "Bu sitede çerezler kullanılmaktadır.",
+        "Ми використовуємо файли cookie, щоб покращити роботу сайту.",
+    ]
+    text = "\n".join(line for pair in zip(news + [""] * 3, notices, strict=True) for line in pair)
+    assert strip_residue(text).splitlines() == news
+
+
+def test_a_hyphen_joined_to_a_word_is_not_a_separator() -> None:
+    """'Related-party' and 'Source-code' start story sentences, not an interstitial line or a trailer; with
+    a spaced dash the same words are residue."""
+    related = "Related-party transactions rose to 12% of revenue last year, the filing shows."
+    source = "Source-code leaks at the company have become more frequent, the report says."
+    text = "\n".join([STORY[0], related, STORY[1], "Related - Ten hidden beaches", STORY[2], source])
+    assert strip_residue(text).splitlines() == [STORY[0], related, STORY[1], STORY[2], source]
+    assert strip_residue("\n".join([*STORY, "Source - Daily Courier"])).splitlines() == STORY
+
+
+def test_a_read_also_line_alone_in_a_story_does_not_end_it() -> None:
+    """An Italian "Leggi anche" alone on a line in the second half introduces one teaser: the story
+    paragraph after it is kept (only English, German and Indonesian "read also" headings end a story)."""
+    lines = [
+        "Netflix ospiterà il remake in computer grafica della serie animata.",
+        "Gli appassionati sono già sul piede di guerra dopo il primo esperimento.",
+        "Leggi anche",
+        "I Cavalieri dello Zodiaco diventeranno un film?",
+        "Tornando al remake, la prima stagione dovrebbe essere di 12 episodi.",
+    ]
+    assert strip_residue("\n".join(lines)).splitlines() == lines
+
+
+@pytest.fixture
+def phrase_file_at(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Callable[[str], None]]:
+    """Makes dedup.residue read the given TOML text as its phrase file; the real one is read again after."""
+
+    def use(text: str) -> None:
+        path = tmp_path / "residue_phrases.toml"
+        path.write_text(text, encoding="utf-8")
+        monkeypatch.setattr(residue, "PHRASES_FILE", path)
+        residue._rules.cache_clear()
+
+    yield use
+    residue._rules.cache_clear()
+
+
+def test_a_language_added_to_the_file_alone_applies(phrase_file_at: Callable[[str], None]) -> None:
+    """A contributor adds Esperanto by adding an [eo] table to the file, nothing else: its "read also"
+    line, share row and source trailer then go, and the other languages still apply."""
+    eo = (
+        '\n[eo]\nattribution = ["fonto"]\nread_at = ["legu pli (?:ĉe|en)"]\ninterstitial = ["legu ankaŭ"]\n'
+        'related_heading = ["rilataj artikoloj"]\nshare = ["kunhavigi"]\ncookie = ["ni uzas kuketojn"]\n'
+    )
+    phrase_file_at(residue.PHRASES_FILE.read_text(encoding="utf-8") + eo)
+    text = "\n".join(
+        [
+            STORY[0],
+            "Legu ankaŭ: Dek kaŝitaj strandoj",
+            STORY[1],
+            "Kunhavigi: Facebook",
+            STORY[2],
+            "Fonto: Libera Folio",
+        ]
+    )
+    assert strip_residue(text).splitlines() == STORY
+    assert strip_residue("\n".join([*STORY, "Quelle: dpa"])).splitlines() == STORY
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ('[xx]\nshares = ["share"]\n', r"\[xx\] has unknown keys \['shares'\]"),
+        (
+            '[xx]\ninterstitial = ["read (also"]\n',
+            r"\[xx\] interstitial entry 'read \(also' is not a regular",
+        ),
+        ('[xx]\ncookie = ["(?:cookies)?"]\n', r"\[xx\] cookie entry .* matches an empty line"),
+        (
+            '[xx]\nread_at = ["read more ?at"]\n',
+            r"\[xx\] read_at entry 'read more \?at': a space means white",
+        ),
+        ('[xx]\nshare = "share"\n', r"\[xx\] share must be a list of non-empty strings"),
+    ],
+)
+def test_a_mistake_in_the_phrase_file_is_named(
+    phrase_file_at: Callable[[str], None], table: str, message: str
+) -> None:
+    """An unknown key, an entry that is not a regular expression, one that would match every line, a space
+    before a quantifier and a value that is not a list stop the loading with a message naming the table and
+    the entry."""
+    phrase_file_at(table)
+    with pytest.raises(residue.PhraseFileError, match=message):
+        strip_residue("\n".join(STORY))

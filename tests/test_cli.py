@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -20,10 +21,10 @@ from sqlalchemy import create_engine, select, text
 
 from config import load_settings
 from newsdedup.cli import app
-from storage.db import create_db_engine, migrate
+from newsdedup.service.runtime import Runtime
+from storage.db import create_db_engine, migrate, script_directory
 from storage.models import Article
 from tests.stories import repost_html, story
-from workers.runtime import Runtime
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ROOT / "config" / "sources.toml"
@@ -203,7 +204,7 @@ def open_shared_index(redis_url: str, database_url: str, **settings: str) -> Non
         env.setenv("NEWSDEDUP_DATABASE_URL", database_url)
         for name, value in settings.items():
             env.setenv(name, value)
-        rt = Runtime.from_settings(load_settings())
+        rt = Runtime.from_settings(load_settings()).migrate()
     try:
         rt.rebuild_index()
     finally:
@@ -385,8 +386,29 @@ def test_clusters_list_shows_clusters_largest_first(tmp_path: Path) -> None:
     ]
 
 
+def test_a_read_command_never_migrates_and_says_so_in_one_line(tmp_path: Path) -> None:
+    """`clusters list`, `stats` and `clusters export` on a database with no schema yet stop with one line
+    naming the migrations it needs and `newsdedup db upgrade` (exit status 2), and leave it untouched:
+    no table was created. After `db upgrade` the listing is empty."""
+    database = tmp_path / "newsdedup.db"
+    MIGRATIONS = len(list(script_directory().walk_revisions()))  # a constant of the test
+    for command in (["clusters", "list"], ["stats"], ["clusters", "export"]):
+        result = invoke(command)
+        assert result.exit_code == 2, result.output
+        assert result.stderr.splitlines()[-1] == (
+            f"Error: the database (sqlite:///{database}) needs {MIGRATIONS} migrations "
+            "(or holds no newsdedup data yet): run `newsdedup db upgrade`"
+        )
+    with sqlite3.connect(database) as connection:
+        assert connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall() == []
+    assert invoke(["db", "upgrade"]).exit_code == 0
+    listed = invoke(["clusters", "list"])
+    assert (listed.exit_code, table_rows(listed.stdout)) == (0, [["id", "size", "canonical", "title"]])
+
+
 def test_clusters_list_of_an_empty_database() -> None:
     """On an empty database `clusters list` prints the header and '0 clusters'; export prints nothing."""
+    assert invoke(["db", "upgrade"]).exit_code == 0
     result = invoke(["clusters", "list"])
     assert (result.exit_code, table_rows(result.stdout)) == (0, [["id", "size", "canonical", "title"]])
     assert result.stdout.splitlines()[-1] == "0 clusters"
@@ -419,6 +441,7 @@ def test_clusters_show_prints_members_canonical_text_and_source_links(tmp_path: 
 
 def test_clusters_show_of_an_unknown_id_is_a_one_line_error() -> None:
     """`clusters show` of an id that is not there says so in one line, exit status 1."""
+    assert invoke(["db", "upgrade"]).exit_code == 0
     result = invoke(["clusters", "show", "99"])
     assert (result.exit_code, result.stdout) == (1, "")
     assert result.stderr == "Error: no cluster 99: `newsdedup clusters list` shows the ids\n"
@@ -748,14 +771,33 @@ def test_ingest_with_the_redis_index_on_a_fresh_redis(tmp_path: Path, redis_url:
     assert export_lines(invoke(["clusters", "export"]).stdout) == corpus_export()
 
 
+def test_stats_and_why_never_open_the_candidate_index(tmp_path: Path, redis_url: str) -> None:
+    """On a Redis that holds no shared index, `stats` reports the articles it holds (0) and
+    `clusters why` compares two signatures by their band keys, and neither rebuilds the index (the
+    commands that process pages do): Redis is still empty afterwards. Embedded, `stats` counts the
+    signed articles, which is what this process's index would hold."""
+    assert invoke(["ingest", str(write_lines(tmp_path / "docs.jsonl", corpus())), "-q"]).exit_code == 0
+    embedded = invoke(["stats", "--json"])
+    assert json.loads(embedded.stdout)["totals"]["indexed_articles"] == 6
+
+    shared = invoke(["stats", "--json"], env={"NEWSDEDUP_REDIS_URL": redis_url})
+    why = invoke(["clusters", "why", BRIDGE, BRIDGE_DIGEST], env={"NEWSDEDUP_REDIS_URL": redis_url})
+
+    assert json.loads(shared.stdout)["totals"]["indexed_articles"] == 0
+    assert why.exit_code == 0, why.output
+    assert "MinHash LSH proposes them" in why.stdout
+    assert redis.Redis.from_url(redis_url).dbsize() == 0
+
+
 def test_index_built_with_other_settings_is_a_one_line_error(
     tmp_path: Path, redis_url: str, database_file_url: str
 ) -> None:
-    """A shared index in Redis built for another similarity threshold makes `stats` fail in one line
-    that gives both parameter sets, exit status 1."""
+    """A shared index in Redis built for another similarity threshold makes `ingest`, the first command
+    to query it, fail in one line that gives both parameter sets, exit status 1."""
     open_shared_index(redis_url, database_file_url, NEWSDEDUP_LSH_THRESHOLD="0.8")
 
-    result = invoke(["stats"], env={"NEWSDEDUP_REDIS_URL": redis_url})
+    docs = write_lines(tmp_path / "docs.jsonl", corpus()[:1])
+    result = invoke(["ingest", str(docs), "-q"], env={"NEWSDEDUP_REDIS_URL": redis_url})
 
     assert (result.exit_code, result.stdout) == (1, "")
     assert result.stderr == (
@@ -854,7 +896,7 @@ def test_worker_and_beat_check_the_sources_file_first(command: str, tmp_path: Pa
 def test_a_database_of_a_newer_version_is_a_one_line_error(database_file_url: str) -> None:
     """A database migrated by a newer newsdedup (a revision these migrations do not have) makes every
     command that opens it fail in one line saying so, exit status 2, instead of Alembic's traceback."""
-    assert invoke(["clusters", "list"]).exit_code == 0  # creates the schema at the newest revision
+    assert invoke(["db", "upgrade"]).exit_code == 0  # the schema at the newest revision
     engine = create_engine(database_file_url)
     with engine.begin() as connection:
         connection.execute(text("UPDATE alembic_version SET version_num = '0099'"))

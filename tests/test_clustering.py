@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from newsdedup.report import iter_cluster_views
+from newsdedup.service.page import Page
+from newsdedup.service.processing import process_page
+from newsdedup.service.report import iter_cluster_views
+from newsdedup.service.runtime import Runtime
 from storage.models import Article, Related
 from tests.conftest import CORPUS, needs_corpus
 from tests.stories import story
-from workers.page import Page
-from workers.processing import process_page
-from workers.runtime import Runtime
 
 BRIDGE, ORCHARD, LIBRARY = story("bridge"), story("orchard"), story("library")
 
@@ -120,17 +120,16 @@ def test_corpus_clusters_do_not_depend_on_order_or_batches(
     """The development corpus in three shuffled orders, and in two halves (the second after a restart
     that rebuilds the index from the database), gives exactly the same clusters every time."""
     from config import load_settings
-    from newsdedup.ingest import Document, read_documents
-    from workers.runtime import set_runtime
+    from newsdedup.service.ingest import PageLine, read_documents
 
     with (CORPUS / "docs.jsonl").open("rb") as f:
-        pages = [d.page for d in read_documents(f) if isinstance(d, Document)]
+        pages = [d.page for d in read_documents(f) if isinstance(d, PageLine)]
 
     def run(name: str, batches: list[list[Page]]) -> set[frozenset[str]]:
         monkeypatch.setenv("NEWSDEDUP_DATABASE_URL", f"sqlite:///{tmp_path / name}.db")
         for batch in batches:
-            rt = Runtime.from_settings(load_settings())  # a fresh process: index rebuilt from the database
-            set_runtime(rt)
+            # A fresh process: index rebuilt from the database.
+            rt = Runtime.from_settings(load_settings()).migrate()
             for page in batch:
                 process_page(page, rt)
         return _partition(rt)
@@ -155,12 +154,12 @@ def test_the_clusters_stored_page_by_page_are_the_ones_derived_from_scratch(runt
     """After the development corpus is processed page by page (each page re-deriving only the clusters
     around it), deriving every cluster at once from the stored links gives exactly the stored ones:
     the incremental derivation misses nothing that a change can move."""
-    from newsdedup.ingest import Document, read_documents
-    from workers.clustering import derive
+    from newsdedup.service.clustering import derive
+    from newsdedup.service.ingest import PageLine, read_documents
 
     with (CORPUS / "docs.jsonl").open("rb") as f:
         for item in read_documents(f):
-            if isinstance(item, Document):
+            if isinstance(item, PageLine):
                 process_page(item.page, runtime)
     with runtime.sessions() as session:
         ids = set(session.scalars(select(Article.id)))
@@ -168,7 +167,7 @@ def test_the_clusters_stored_page_by_page_are_the_ones_derived_from_scratch(runt
             frozenset(a for a, c in session.execute(select(Article.id, Article.cluster_id)) if c == cid)
             for cid in set(session.scalars(select(Article.cluster_id)))
         }
-        _, _, _, scratch = derive(session, runtime, ids)
+        scratch = derive(session, runtime, ids).partition
     assert len(stored) < len(ids)
     assert set(scratch.clusters) == stored
 
@@ -176,7 +175,7 @@ def test_the_clusters_stored_page_by_page_are_the_ones_derived_from_scratch(runt
 def test_relinking_from_the_stored_texts_gives_the_same_clusters(runtime: Runtime) -> None:
     """`index rebuild --links` derives every link and cluster anew from the stored texts: on an
     unchanged database it finds the same links, clusters, cluster ids and related clusters."""
-    from workers.clustering import relink_all
+    from newsdedup.service.clustering import relink_all
 
     splice = BRIDGE.text + "\n" + ORCHARD.text
     ingest(

@@ -10,16 +10,16 @@ from pathlib import Path
 import pytest
 
 from config import load_settings
-from newsdedup.report import iter_cluster_views
+from newsdedup.service import clustering, processing
+from newsdedup.service.page import Page
+from newsdedup.service.processing import process_page
+from newsdedup.service.report import iter_cluster_views
+from newsdedup.service.runtime import Runtime
 from storage.db import create_db_engine, session_factory
 from storage.models import Article
 from tests.celery_worker import child_env, running_worker
 from tests.conftest import CORPUS, needs_corpus
 from tests.stories import repost_html, story
-from workers import clustering, processing
-from workers.page import Page
-from workers.processing import process_page
-from workers.runtime import Runtime
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "translations"
 
@@ -108,7 +108,7 @@ def test_four_racing_workers_store_the_clusters_of_one(
     with its own runtime, database connections and Redis client, sharing the index), give identical
     clusters, every page stored once: copies processed at the same moment still find each other."""
     monkeypatch.setenv("NEWSDEDUP_DATABASE_URL", f"sqlite:///{tmp_path / 'one.db'}")
-    one = Runtime.from_settings(load_settings())
+    one = Runtime.from_settings(load_settings()).migrate()
     for page in pages():
         process_page(page, one)
     expected = partition(one)
@@ -116,7 +116,7 @@ def test_four_racing_workers_store_the_clusters_of_one(
 
     monkeypatch.setenv("NEWSDEDUP_DATABASE_URL", postgres_url)
     monkeypatch.setenv("NEWSDEDUP_REDIS_URL", redis_url)
-    runtimes = [Runtime.from_settings(load_settings()) for _ in range(4)]
+    runtimes = [Runtime.from_settings(load_settings()).migrate() for _ in range(4)]
     len(runtimes[0].index)  # the schema and the index, once, before the race
     work = pages()
     errors: list[BaseException] = []
@@ -155,7 +155,7 @@ def test_a_copy_stored_while_another_is_being_verified_is_not_missed(
     yet; B commits while A waits for the lock. Under the lock A verifies B after all: one cluster."""
     monkeypatch.setenv("NEWSDEDUP_DATABASE_URL", postgres_url)
     monkeypatch.setenv("NEWSDEDUP_REDIS_URL", redis_url)
-    a_runtime, b_runtime = (Runtime.from_settings(load_settings()) for _ in range(2))
+    a_runtime, b_runtime = (Runtime.from_settings(load_settings()).migrate() for _ in range(2))
     len(a_runtime.index)
     b_indexed, a_verified = threading.Event(), threading.Event()
     real_index, real_verify = clustering.index, clustering.verify

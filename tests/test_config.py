@@ -3,7 +3,6 @@ errors that name the variable, or the file and field, or the file, source and fi
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import subprocess
 from pathlib import Path
@@ -11,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from config import ConfigError, Source, defaults, load_settings, load_sources
+from config import ConfigError, Source, load_settings, load_sources
 from config.sources import find_source
 from dedup.params import Params
 from newsdedup.cli import app
@@ -37,21 +36,29 @@ def test_defaults_apply_when_neither_file_nor_environment_sets_a_value() -> None
     """With an empty settings file and no variables, every threshold is its documented default."""
     settings = load_settings()
 
-    assert settings.num_perm == defaults.NUM_PERM == 128
-    assert settings.lsh_threshold == defaults.LSH_THRESHOLD == 0.5
-    assert settings.min_text_chars == defaults.MIN_TEXT_CHARS == 200
+    assert settings.num_perm == 128
+    assert settings.lsh_threshold == 0.5
+    assert settings.min_text_chars == 200
     assert settings.redis_url is None
     assert settings.embedded is True
     assert settings.log_level == "INFO"
 
 
-def test_every_threshold_of_the_core_is_a_setting_with_the_same_default() -> None:
-    """Each field of dedup.params.Params is a setting of the same name whose default is the core's,
-    documented in config/defaults.py; and a removed setting in a settings file is named as removed."""
+def test_every_threshold_of_the_core_is_a_setting_with_the_same_default_and_bounds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each field of dedup.params.Params is a setting of the same name (declared once: Settings inherits
+    it) whose default is the core's, whose environment variable sets it, and whose bounds hold there
+    too; the core is handed exactly the Params these settings give."""
     settings = load_settings()
-    for field in dataclasses.fields(Params):
-        assert getattr(settings, field.name) == field.default, field.name
-        assert getattr(defaults, field.name.upper()) == field.default, field.name
+    for name, field in Params.model_fields.items():
+        assert getattr(settings, name) == field.default, name
+    assert settings.params == Params()
+    monkeypatch.setenv("NEWSDEDUP_MIN_JACCARD", "0.4")
+    assert load_settings().params == Params(min_jaccard=0.4)
+    monkeypatch.setenv("NEWSDEDUP_MIN_JACCARD", "1.5")
+    with pytest.raises(ConfigError, match=r"^NEWSDEDUP_MIN_JACCARD: Input should be less than or equal to 1"):
+        load_settings()
 
 
 def test_a_removed_setting_in_the_settings_file_says_what_replaced_it(
@@ -85,7 +92,7 @@ def test_settings_file_overrides_defaults(tmp_path: Path, monkeypatch: pytest.Mo
         False,
         "DEBUG",
     )
-    assert settings.shingle_words == defaults.SHINGLE_WORDS == 4
+    assert settings.shingle_words == 4
 
 
 def test_environment_overrides_the_settings_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

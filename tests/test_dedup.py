@@ -11,9 +11,10 @@ import redis
 import xxhash
 from datasketch import MinHash, MinHashLSH
 
-from dedup.anchors import AnchorIndex, anchors
+from dedup.anchors import anchors
 from dedup.canonical import Member, choose_canonical
 from dedup.index_storage import MemoryStorage, make_storage
+from dedup.key_index import SharedKeyIndex
 from dedup.lsh import LSHIndex, banding
 from dedup.redis_storage import CompactRedisStorage
 from dedup.shingles import Hashes, shingle_hashes, shingles, tokens
@@ -168,7 +169,7 @@ def test_anchor_index_finds_an_excerpt_that_minhash_lsh_misses() -> None:
     other = " ".join(f"x{i}" for i in range(600))
     signer = Signer(128)
     lsh = LSHIndex(MemoryStorage(), threshold=0.5, num_perm=128)
-    index = AnchorIndex(MemoryStorage(), min_shared=3, bucket_cap=1000)
+    index = SharedKeyIndex(MemoryStorage(), min_shared=3, bucket_cap=1000)
     story_hashes = shingle_hashes(story, 4, 3)
     lsh.insert(1, signer.sign(story_hashes))
     index.insert(1, anchors(story_hashes, 8))

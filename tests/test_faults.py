@@ -34,18 +34,21 @@ from bench.services import own_redis
 from config import load_settings
 from dedup.evidence import Evidence
 from newsdedup.cli import app
+from newsdedup.service import processing
+from newsdedup.service.index import INDEX_META
+from newsdedup.service.page import Page
+from newsdedup.service.runtime import Runtime
 from storage import queries
 from storage.db import create_db_engine, migrate
 from tests.celery_worker import child_env, kill_group, running_worker, wait_until
 from tests.conftest import postgres_schema
 from tests.stories import repost_html, story
 from tests.tcp_proxy import TcpProxy
-from workers import processing
-from workers.enqueue import Sender
-from workers.page import Page
+from workers.app import app as worker
+from workers.names import PROCESS_PAGE
 from workers.redelivery import redelivery_options, timeout_warnings
 from workers.retry import backoff_seconds, ceiling, retries_for
-from workers.runtime import INDEX_META, Runtime, set_runtime
+from workers.sender import Sender
 from workers.tasks import process_page
 
 # A short visibility timeout, so that a task of a dead worker comes back within seconds.
@@ -146,7 +149,7 @@ def monitor_connection(database_url: str) -> Iterator[Connection]:
 def send(redis_url: str, *pages: dict[str, Any]) -> None:
     with Sender(redis_url) as sender:
         for page in pages:
-            sender.send(process_page, page)
+            sender.send(PROCESS_PAGE, page)
 
 
 def stored(database_url: str) -> dict[str, Any]:
@@ -485,12 +488,12 @@ def test_a_running_worker_rebuilds_a_lost_index_before_its_next_page(
     """The process_page task, run in this process as a worker runs it, after Redis was flushed under it:
     it notices the index is gone, rebuilds it from the database before the page, and the clusters equal
     those of a run that never lost the index. The same pages processed without that check (straight
-    through workers.processing, the runtime's index left as it was) miss the copies that name no source:
+    through the processing code, the runtime's index left as it was) miss the copies that name no source:
     the fault is real."""
     monkeypatch.setenv("NEWSDEDUP_REDIS_URL", redis_url)
     monkeypatch.setenv("NEWSDEDUP_DATABASE_URL", postgres_url)
     env = {"NEWSDEDUP_REDIS_URL": redis_url, "NEWSDEDUP_DATABASE_URL": postgres_url}
-    set_runtime(None)  # the task builds its runtime from these settings, as in a worker
+    worker.start_runtime(Runtime.from_settings(load_settings()).migrate())  # as a worker builds it
     for page in BATCH_ONE:
         process_page(page)
     index_lost(redis_url)
@@ -499,12 +502,11 @@ def test_a_running_worker_rebuilds_a_lost_index_before_its_next_page(
     assert "the shared index was missing from Redis: rebuilt it from the database (4 articles)" in caplog.text
     assert export(env) == never_lost
 
-    set_runtime(None)
+    worker.start_runtime(None)
     index_lost(redis_url)
     with postgres_schema() as unchecked_url:
         monkeypatch.setenv("NEWSDEDUP_DATABASE_URL", unchecked_url)
-        runtime = Runtime.from_settings(load_settings())
-        set_runtime(runtime)
+        runtime = Runtime.from_settings(load_settings()).migrate()
         for page in BATCH_ONE:
             processing.process_page(Page.model_validate(page), runtime)
         index_lost(redis_url)

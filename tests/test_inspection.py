@@ -15,11 +15,11 @@ from rich.console import Console
 
 from newsdedup.cli import app
 from newsdedup.cli.diff import plain_lines, side_by_side
-from newsdedup.report import iter_cluster_views
+from newsdedup.service.page import Page
+from newsdedup.service.processing import process_page
+from newsdedup.service.report import iter_cluster_views
+from newsdedup.service.runtime import Runtime
 from tests.stories import story
-from workers.page import Page
-from workers.processing import process_page
-from workers.runtime import Runtime
 
 BRIDGE, LIBRARY = story("bridge"), story("library")
 P = BRIDGE.paragraphs

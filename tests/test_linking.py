@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from dedup.links import Link
+from dedup.links import Edge
 from dedup.overlap import Overlap, judge
 from dedup.params import Params
 from dedup.partition import Partition, partition
@@ -43,20 +43,20 @@ def test_an_update_with_a_paragraph_added_is_a_copy_not_a_part() -> None:
     assert verdict.kind == "copy"
 
 
-def copy(a: int, b: int, j: float = 0.8) -> Link:
+def copy(a: int, b: int, j: float = 0.8) -> Edge:
     """A copy: each holds 0.9 of the other, spread over the whole of both."""
-    return Link(a, b, jaccard=j, a_in_b=0.9, b_in_a=0.9, span_a=(0.05, 0.95), span_b=(0.05, 0.95))
+    return Edge(a, b, jaccard=j, a_in_b=0.9, b_in_a=0.9, span_a=(0.05, 0.95), span_b=(0.05, 0.95))
 
 
-def part(part_of: int, whole: int, share: float, at: tuple[float, float] = (0.0, 1.0)) -> Link:
+def part(part_of: int, whole: int, share: float, at: tuple[float, float] = (0.0, 1.0)) -> Edge:
     """``part_of`` lies wholly in ``whole``, makes up ``share`` of it, at the passage ``at`` of it."""
-    return Link(part_of, whole, jaccard=share, a_in_b=1.0, b_in_a=share, span_a=(0.05, 0.95), span_b=at)
+    return Edge(part_of, whole, jaccard=share, a_in_b=1.0, b_in_a=share, span_a=(0.05, 0.95), span_b=at)
 
 
 FIRST, SECOND = (0.02, 0.55), (0.62, 0.98)
 
 
-def partition_of(nodes: list[int], links: list[Link]) -> Partition:
+def partition_of(nodes: list[int], links: list[Edge]) -> Partition:
     return partition(nodes, links, PARAMS)
 
 
@@ -91,7 +91,7 @@ def test_copies_of_a_splice_are_one_splice() -> None:
         part(3, 8, 0.6, SECOND),
         part(1, 9, 0.4, FIRST),
         part(3, 9, 0.6, SECOND),
-        Link(8, 9, jaccard=1.0, a_in_b=1.0, b_in_a=1.0, span_a=(0.05, 0.95), span_b=(0.05, 0.95)),
+        Edge(8, 9, jaccard=1.0, a_in_b=1.0, b_in_a=1.0, span_a=(0.05, 0.95), span_b=(0.05, 0.95)),
     ]
     result = partition_of([1, 3, 8, 9], links)
     assert result.clusters == [frozenset({1}), frozenset({3, 8, 9})]
@@ -106,7 +106,7 @@ def test_two_splices_sharing_one_story_do_not_merge_the_others() -> None:
         part(2, 8, 0.5, SECOND),
         part(1, 9, 0.5, FIRST),
         part(3, 9, 0.5, SECOND),
-        Link(8, 9, jaccard=0.33, a_in_b=0.5, b_in_a=0.5, span_a=FIRST, span_b=FIRST),
+        Edge(8, 9, jaccard=0.33, a_in_b=0.5, b_in_a=0.5, span_a=FIRST, span_b=FIRST),
     ]
     result = partition_of([1, 2, 3, 8, 9], links)
     assert sorted(result.clusters, key=min) == [frozenset({1, 8, 9}), frozenset({2}), frozenset({3})]
@@ -147,8 +147,8 @@ def test_the_partition_does_not_depend_on_the_order_of_links_or_ids() -> None:
         copy(3, 4),
         copy(5, 6),
         copy(6, 7),
-        Link(5, 10, score=0.4, matches=9, span_a=(0.1, 0.9), span_b=(0.1, 0.9)),
-        Link(3, 10, score=0.13, matches=4, span_a=(0.1, 0.9), span_b=(0.1, 0.9)),
+        Edge(5, 10, score=0.4, matches=9, span_a=(0.1, 0.9), span_b=(0.1, 0.9)),
+        Edge(3, 10, score=0.13, matches=4, span_a=(0.1, 0.9), span_b=(0.1, 0.9)),
     ]
     nodes = [1, 2, 3, 4, 5, 6, 7, 9, 10]
     language = dict.fromkeys(nodes, "en") | {10: "de"}

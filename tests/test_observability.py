@@ -27,7 +27,7 @@ from tests.test_cli import corpus, write_lines
 
 # Deadlines only keep a broken crawl from hanging the suite; nothing is timed.
 DEADLINE = 180
-PROCESSING = "workers.processing"
+PROCESSING = "newsdedup.service.processing"
 
 
 def _record(message: str, *args: object, **fields: Any) -> logging.LogRecord:
@@ -87,7 +87,7 @@ def test_page_logger_leaves_out_unknown_fields(caplog: pytest.LogCaptureFixture)
 
 def test_ingest_in_the_cli_logs_one_json_line_per_page(tmp_path: Path) -> None:
     """`newsdedup -v ingest` with NEWSDEDUP_LOG_FORMAT=json writes only JSON lines to stderr, and one
-    line per document from workers.processing with its outcome, source and url (no task id: no task)."""
+    line per document from the processing code with its outcome, source and url (no task id: no task)."""
     path = write_lines(tmp_path / "docs.jsonl", corpus())
     result = CliRunner().invoke(app, ["-v", "ingest", str(path), "-q"], env={"NEWSDEDUP_LOG_FORMAT": "json"})
 
@@ -125,7 +125,7 @@ def _stats(env: dict[str, str], cwd: Path) -> dict[str, Any]:
 @pytest.mark.slow
 def test_stats_after_crawls_of_the_fixture_sites(site_server: SiteServer, tmp_path: Path) -> None:
     """Two crawls in the crawler's own process (`python -m crawler`, embedded, JSON logs): dailycourier,
-    then the three others. Each crawl's stderr is JSON lines only, one per page from workers.processing
+    then the three others. Each crawl's stderr is JSON lines only, one per page from the processing code
     with source and url. `stats` then shows per source one run, its pages, no error, its articles and the
     clusters it opened (dailycourier first: every copied story is its), a last run between the crawl's
     start and end, and the cluster sizes (three stories of 1, three of 2, two of 3)."""
@@ -220,7 +220,7 @@ def _metrics(port: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
 @pytest.mark.slow
 def test_worker_logs_json_serves_metrics_and_sends_task_events(json_worker: Worker, tmp_path: Path) -> None:
     """A crawl in service mode sends 15 pages to a prefork worker with NEWSDEDUP_LOG_FORMAT=json. Every
-    line the worker logs after its banner is JSON; each page has one workers.processing line with its
+    line the worker logs after its banner is JSON; each page has one processing line with its
     source, url and the id of its task. The metrics endpoint sums both pool processes: 15 pages by
     status (as the log lines say), 15 observations of processing time, a created cluster per new page,
     15 articles in the index. Task events are on (`celery inspect conf`), so Flower sees the tasks."""

@@ -13,12 +13,12 @@ from sqlalchemy import select
 from dedup.overrides import Constraint, apply, chosen_canonical
 from dedup.partition import Partition
 from newsdedup.cli import app
-from newsdedup.report import iter_cluster_views
+from newsdedup.service.page import Page
+from newsdedup.service.processing import process_page
+from newsdedup.service.report import iter_cluster_views
+from newsdedup.service.runtime import Runtime
 from storage.models import Override
 from tests.stories import story
-from workers.page import Page
-from workers.processing import process_page
-from workers.runtime import Runtime
 
 BRIDGE, LIBRARY = story("bridge"), story("library")
 ORIGIN = "http://dailycourier.example/2026/03/swing-bridge-closure.html"  # a publisher source

@@ -23,10 +23,10 @@ from crawler.bodies import BodyCheck
 from dedup.document import Document, NoStoryText, prepare
 from dedup.params import Params
 from dedup.signature import Signer
-from newsdedup.ingest import BadLine, read_documents
+from newsdedup.service.ingest import BadLine, read_documents
+from newsdedup.service.processing import process_page
+from newsdedup.service.runtime import Runtime
 from storage import queries
-from workers.processing import process_page
-from workers.runtime import Runtime
 
 PARAMS = Params()
 SIGNER = Signer(PARAMS.num_perm)

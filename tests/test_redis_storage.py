@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 import redis
 
-from dedup.anchors import AnchorIndex
 from dedup.candidates import CandidateIndex, Entry
 from dedup.index_storage import IndexStorage, MemoryStorage
+from dedup.key_index import SharedKeyIndex
 from dedup.lsh import LSHIndex
 from dedup.redis_storage import MAX_ID, CompactRedisStorage, LayoutError, group_bits_for
 
@@ -298,8 +298,8 @@ def test_insert_many_fills_the_index_as_inserts_one_at_a_time_do(client: redis.R
     def index(storage: Callable[[str], IndexStorage]) -> CandidateIndex:
         return CandidateIndex(
             lsh=LSHIndex(storage("lsh"), 0.5, 128),
-            anchors=AnchorIndex(storage("anchors"), 3, 1000),
-            evidence=AnchorIndex(storage("evidence"), 3, 1000),
+            anchors=SharedKeyIndex(storage("anchors"), 3, 1000),
+            evidence=SharedKeyIndex(storage("evidence"), 3, 1000),
         )
 
     one_by_one = index(lambda _: MemoryStorage())

@@ -40,12 +40,12 @@ from crawler.address_guard import REFUSED_STAT
 from crawler.addresses import non_public_reason, refusal, resolve
 from newsdedup.cli import app
 from newsdedup.cli.errors import excepthook
+from newsdedup.service.page import Page
+from newsdedup.service.processing import process_page
+from newsdedup.service.runtime import Runtime
 from storage import queries
 from tests.conftest import ROOT, crawl_env
 from tests.stories import story
-from workers.page import Page
-from workers.processing import process_page
-from workers.runtime import Runtime, set_runtime
 
 CRAWL_DEADLINE = 120
 PASSWORD = "s3cret"
@@ -381,9 +381,7 @@ def crawls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CrawlRun]:
 
 def _stored(database: Path, monkeypatch: pytest.MonkeyPatch) -> Runtime:
     monkeypatch.setenv("NEWSDEDUP_DATABASE_URL", f"sqlite:///{database}")
-    runtime = Runtime.from_settings(load_settings())
-    set_runtime(runtime)
-    return runtime
+    return Runtime.from_settings(load_settings()).migrate()
 
 
 @pytest.mark.slow
@@ -925,7 +923,6 @@ def test_hostile_text_is_stored_and_shown_verbatim(
     ingested = runner.invoke(app, ["ingest", str(pages)])
     assert ingested.exit_code == 0, ingested.output
     runtime = Runtime.from_settings(load_settings())
-    set_runtime(runtime)
     with runtime.sessions() as session:
         article = queries.find_article(session, document["url"])
         totals = queries.counts(session)

@@ -124,7 +124,7 @@ def run_crawls(sources: list[str], out: Path, env: dict[str, str], *settings: st
             "-O",
             str(out / f"{source}.jsonl"),
             "-s",
-            "NEWSDEDUP_HANDOFF=off",
+            "HANDOFF=off",
             "-s",
             "LOG_LEVEL=WARNING",
             *FAST,

@@ -25,19 +25,18 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
-import kombu.exceptions
 import pytest
 from click.testing import CliRunner, Result
 
-from crawler.handoff import BrokerDown, Publisher, SpoolingSender
+from crawler.handoff import SpoolingSender
 from crawler.items import PageItem
 from crawler.spool import FILE_NAME, Spool
 from newsdedup.cli import app
 from newsdedup.demo.server import SITES, SiteServer
 from tests.fault_servers import GatedSiteServer, RedisServer, queued_pages
 from tests.spool_processes import put_pages, replay_pages
-from workers.enqueue import Sender
-from workers.tasks import process_page
+from workers.names import PROCESS_PAGE
+from workers.sender import BrokerDown, Sender
 
 SOURCE = "dailycourier"
 SITEMAP = ElementTree.parse(SITES / "dailycourier.example" / "sitemap.xml").getroot()
@@ -144,7 +143,7 @@ def test_sender_keeps_the_crawl_order_across_an_outage(tmp_path: Path) -> None:
     urls = [f"http://dailycourier.example/{i}" for i in (1, 2, 3, 4)]
     with RedisServer(tmp_path / "redis") as server:
         server.start()
-        sender = SpoolingSender(Publisher(server.url, 1.0), Spool(tmp_path / "spool"), retry_seconds=0)
+        sender = SpoolingSender(Sender(server.url, 1.0), Spool(tmp_path / "spool"), retry_seconds=0)
         try:
             assert sender.hand_off(page(urls[0])) == "enqueued"
             server.kill()
@@ -164,7 +163,7 @@ def test_after_a_failed_send_the_broker_is_left_alone_for_the_retry_time(tmp_pat
     try, even though Redis is back; a forced replay (as at the end of a crawl) sends both, oldest first."""
     urls = ["http://dailycourier.example/1", "http://dailycourier.example/2"]
     server = RedisServer(tmp_path / "redis")  # not started: nothing listens on its port
-    sender = SpoolingSender(Publisher(server.url, 1.0), Spool(tmp_path / "spool"), retry_seconds=3600)
+    sender = SpoolingSender(Sender(server.url, 1.0), Spool(tmp_path / "spool"), retry_seconds=3600)
     try:
         assert sender.hand_off(page(urls[0])) == "spooled"
         assert sender.last_error is not None
@@ -181,18 +180,18 @@ def test_after_a_failed_send_the_broker_is_left_alone_for_the_retry_time(tmp_pat
 
 
 def test_the_command_line_sender_fails_on_a_silent_redis_instead_of_hanging(tmp_path: Path) -> None:
-    """`ingest --enqueue` and `crawl --enqueue` send through workers.enqueue.Sender: against a
-    redis-server that is stopped (SIGSTOP) a send raises kombu's OperationalError for the timeout
-    (which the command line reports in one line) instead of waiting for the server for ever."""
+    """`ingest --enqueue` and `crawl --enqueue` send through workers.sender.Sender, as the crawler does:
+    against a redis-server that is stopped (SIGSTOP) a send raises BrokerDown for the timeout (which
+    the command line reports in one line) instead of waiting for the server for ever."""
     with RedisServer(tmp_path / "redis") as server:
         server.start()
         assert server.process is not None
         with Sender(server.url, timeout=0.5) as sender:
-            sender.send(process_page, page("http://dailycourier.example/before"))
+            sender.send(PROCESS_PAGE, page("http://dailycourier.example/before"))
             server.process.send_signal(signal.SIGSTOP)
             try:
-                with pytest.raises(kombu.exceptions.OperationalError, match="Timeout"):
-                    sender.send(process_page, page("http://dailycourier.example/silent"))
+                with pytest.raises(BrokerDown, match="Timeout"):
+                    sender.send(PROCESS_PAGE, page("http://dailycourier.example/silent"))
             finally:
                 server.process.send_signal(signal.SIGCONT)
 
@@ -206,14 +205,14 @@ def test_a_silent_redis_fails_the_send_instead_of_hanging(tmp_path: Path) -> Non
     url = "http://dailycourier.example/silent"
     with RedisServer(tmp_path / "redis") as server:
         server.start()
-        sender = SpoolingSender(Publisher(server.url, 0.5), Spool(tmp_path / "spool"), retry_seconds=0)
+        sender = SpoolingSender(Sender(server.url, 0.5), Spool(tmp_path / "spool"), retry_seconds=0)
         assert server.process is not None
         try:
-            sender.publisher.send(page("http://dailycourier.example/before"))
+            sender.sender.send_page(page("http://dailycourier.example/before"))
             server.process.send_signal(signal.SIGSTOP)
             try:
                 with pytest.raises(BrokerDown, match="Timeout"):
-                    sender.publisher.send(page(url))
+                    sender.sender.send_page(page(url))
                 assert sender.hand_off(page(url)) == "spooled"
             finally:
                 server.process.send_signal(signal.SIGCONT)

@@ -19,23 +19,22 @@ from dedup.document import content_hash
 from dedup.index_storage import make_storage
 from dedup.shingles import shingle_hashes, shingles
 from dedup.signature import Signer, to_bytes
-from newsdedup.report import iter_cluster_views
-from storage.db import create_db_engine, migrate
-from storage.models import Article, AssignmentLock, Cluster
-from tests.conftest import postgres_schema
-from tests.stories import Story, repost_html, story
-from workers import runtime as runtime_module
-from workers.page import Page
-from workers.processing import Outcome, process_page
-from workers.runtime import (
+from newsdedup.service import index as index_module
+from newsdedup.service.index import (
     ANCHOR_PREFIX,
     INDEX_PREFIX,
     REBUILD_LOCK,
     REBUILD_LOCK_SECONDS,
     IndexMismatch,
-    Runtime,
-    set_runtime,
 )
+from newsdedup.service.page import Page
+from newsdedup.service.processing import Outcome, process_page
+from newsdedup.service.report import iter_cluster_views
+from newsdedup.service.runtime import Runtime
+from storage.db import create_db_engine, migrate
+from storage.models import Article, AssignmentLock, Cluster
+from tests.conftest import postgres_schema
+from tests.stories import Story, repost_html, story
 
 FETCHED = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 
@@ -78,15 +77,13 @@ def snapshot(rt: Runtime) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]
 
 
 def new_runtime(monkeypatch: pytest.MonkeyPatch, database_url: str, redis_url: str | None = None) -> Runtime:
-    """A runtime built from the settings as a worker builds it, installed as the process's runtime."""
+    """A runtime built from the settings as a worker builds it, its schema migrated."""
     monkeypatch.setenv("NEWSDEDUP_DATABASE_URL", database_url)
     if redis_url is None:
         monkeypatch.delenv("NEWSDEDUP_REDIS_URL", raising=False)
     else:
         monkeypatch.setenv("NEWSDEDUP_REDIS_URL", redis_url)
-    rt = Runtime.from_settings(load_settings())
-    set_runtime(rt)
-    return rt
+    return Runtime.from_settings(load_settings()).migrate()
 
 
 def open_shared_index(rt: Runtime) -> None:
@@ -107,8 +104,8 @@ def other_database_url(database_url: str, tmp_path: Path) -> Iterator[str]:
 
 def test_migrations_create_the_schema_and_running_them_again_is_harmless(database_url: str) -> None:
     """Migrating an empty database creates articles, clusters, links, related and assignment_lock (with
-    its one row), overrides and crawl_runs at revision 0006 (links with matched terms and passages);
-    migrating again, with data stored, changes
+    its one row), overrides, crawl_runs and host_lines at revision 0007 (links with matched terms and
+    passages, articles with the line keys they counted); migrating again, with data stored, changes
     neither schema nor data."""
     engine = create_db_engine(database_url)
     try:
@@ -120,6 +117,7 @@ def test_migrations_create_the_schema_and_running_them_again_is_harmless(databas
             "assignment_lock",
             "clusters",
             "crawl_runs",
+            "host_lines",
             "links",
             "override_articles",
             "overrides",
@@ -148,6 +146,7 @@ def test_migrations_create_the_schema_and_running_them_again_is_harmless(databas
             "evidence",
             "url_key",
             "claim_key",
+            "line_keys",
         ]
         assert [c["name"] for c in schema.get_columns("links")][-5:] == [
             "matches",
@@ -164,7 +163,7 @@ def test_migrations_create_the_schema_and_running_them_again_is_harmless(databas
             "updated_at",
         ]
         with engine.connect() as conn:
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).all() == [("0006",)]
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).all() == [("0007",)]
             assert conn.execute(text("SELECT id, version FROM assignment_lock")).all() == [(1, 0)]
             conn.execute(
                 text("INSERT INTO clusters (id, size, created_at, updated_at) VALUES (7, 0, :t, :t)"),
@@ -181,13 +180,14 @@ def test_migrations_create_the_schema_and_running_them_again_is_harmless(databas
             "assignment_lock",
             "clusters",
             "crawl_runs",
+            "host_lines",
             "links",
             "override_articles",
             "overrides",
             "related",
         ]
         with engine.connect() as conn:
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).all() == [("0006",)]
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).all() == [("0007",)]
             assert conn.execute(text("SELECT id, version FROM assignment_lock")).all() == [(1, 0)]
             assert conn.execute(text("SELECT id, size FROM clusters")).all() == [(7, 0)]
     finally:
@@ -432,7 +432,7 @@ def test_a_fresh_runtime_rebuilds_the_memory_index_from_the_database(
     bridge = story("bridge")
     origin = process_page(page(ORIGIN, bridge), runtime)
     process_page(page("http://dailycourier.example/2026/03/library.html", story("library")), runtime)
-    set_runtime(None)  # closes the old runtime, as at the end of a process
+    runtime.close()  # as at the end of a process
 
     fresh = new_runtime(monkeypatch, database_url)
     assert len(fresh.index) == 2
@@ -463,7 +463,7 @@ def test_redis_index_gives_the_same_clusters_as_the_memory_index(
     in_memory = [process_page(p, memory).as_dict() for p in pages]
     with memory.sessions() as session:
         memory_clusters = [v.as_dict() for v in iter_cluster_views(session)]
-    set_runtime(None)
+    memory.close()
 
     shared = new_runtime(monkeypatch, database_url, redis_url)
     open_shared_index(shared)
@@ -492,7 +492,7 @@ def test_a_flushed_redis_index_is_rebuilt_from_the_database(
     open_shared_index(first)
     origin = process_page(page(ORIGIN, bridge), first)
     process_page(page("http://dailycourier.example/2026/03/library.html", story("library")), first)
-    set_runtime(None)
+    first.close()
     client = redis.Redis.from_url(redis_url)
     try:
         client.flushdb()
@@ -526,7 +526,7 @@ def test_the_shared_index_is_laid_out_for_its_capacity_and_refuses_another(
     sized = new_runtime(monkeypatch, postgres_url, redis_url)
     open_shared_index(sized)
     process_page(page(ORIGIN, story("bridge")), sized)
-    set_runtime(None)
+    sized.close()
     client = redis.Redis.from_url(redis_url)
     try:
         layouts = {prefix: client.get(f"{prefix}:layout") for prefix in (INDEX_PREFIX, ANCHOR_PREFIX)}
@@ -570,7 +570,7 @@ def test_a_rebuild_renews_its_lock_after_every_batch_and_stops_when_it_lost_it(
     open_shared_index(rt)
     for name in ("bridge", "library", "orchard"):
         process_page(page(f"http://origin.example/{name}", story(name)), rt)
-    monkeypatch.setattr(runtime_module, "PROGRESS_EVERY", 1)
+    monkeypatch.setattr(index_module, "PROGRESS_EVERY", 1)
     client = redis.Redis.from_url(redis_url)
     seen: list[int] = []
 

@@ -11,14 +11,14 @@ from click.testing import CliRunner
 from dedup import glossary
 from dedup.crosslang import match
 from dedup.evidence import evidence, terms
-from dedup.links import Link
+from dedup.links import Edge
 from dedup.params import Params
 from dedup.partition import partition
 from newsdedup.cli import app
-from newsdedup.report import iter_cluster_views
-from workers.page import Page
-from workers.processing import process_page
-from workers.runtime import Runtime
+from newsdedup.service.page import Page
+from newsdedup.service.processing import process_page
+from newsdedup.service.report import iter_cluster_views
+from newsdedup.service.runtime import Runtime
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "translations"
 ORIGIN = "http://courier.example/2026/05/electric-buses"
@@ -121,9 +121,9 @@ def test_a_source_link_ties_a_loose_translation_to_the_page_it_names(runtime: Ru
     assert named.cluster_id == origin_cluster
 
 
-def across(a: int, b: int, score: float, matches: int = 8) -> Link:
+def across(a: int, b: int, score: float, matches: int = 8) -> Edge:
     """A cross-language link of this score over this many terms, matching the whole of both texts."""
-    return Link(a, b, score=score, matches=matches, span_a=(0.1, 0.9), span_b=(0.1, 0.9))
+    return Edge(a, b, score=score, matches=matches, span_a=(0.1, 0.9), span_b=(0.1, 0.9))
 
 
 LANG = {1: "en", 2: "de", 3: "ru", 4: "en", 5: "de", 6: "ja"}
@@ -188,10 +188,10 @@ def test_a_translated_splice_joins_one_story_and_is_related_to_the_other() -> No
     each passage matches well on its own. 9 is a splice: it joins the story with the stronger passage,
     is related to the other, and 1 and 6 stay apart although 9 ties to both."""
     links = [
-        Link(
+        Edge(
             1, 9, score=0.3, matches=10, span_a=(0.1, 0.9), span_b=(0.05, 0.45), passage_a=0.3, passage_b=0.45
         ),
-        Link(
+        Edge(
             6, 9, score=0.2, matches=8, span_a=(0.1, 0.9), span_b=(0.55, 0.95), passage_a=0.2, passage_b=0.3
         ),
     ]

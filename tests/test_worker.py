@@ -18,8 +18,8 @@ import pytest
 
 from dedup.index_storage import make_storage
 from newsdedup.demo.server import SITES, SiteServer
+from newsdedup.service.index import INDEX_PREFIX
 from tests.celery_worker import Worker, child_env, running_worker
-from workers.runtime import INDEX_PREFIX
 
 pytestmark = pytest.mark.slow
 

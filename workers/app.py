@@ -9,7 +9,8 @@ import gc
 import logging
 import os
 import sys
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from celery import Celery
 from celery.signals import (
@@ -22,65 +23,115 @@ from celery.signals import (
     worker_shutdown,
 )
 
-from config import ConfigError, load_settings
+from config import ConfigError, Settings, load_settings
 from config.logs import use_format
+from workers.names import CRAWL_SOURCE
 from workers.redelivery import redelivery_options, timeout_warnings
 from workers.schedule import BEAT_KEY_PREFIX
 
-try:
-    _settings = load_settings()
-except ConfigError as error:
-    # Raised while the command line or a worker is importing this module, before any handler of
-    # theirs runs: say it in the one line an operator gets for any bad setting (exit status 2).
-    print(f"Error: {error}", file=sys.stderr)
-    raise SystemExit(2) from None
+if TYPE_CHECKING:
+    # Imported where used: a process that only sends tasks (a crawler, `ingest --enqueue`) needs none of it.
+    from newsdedup.service.runtime import Runtime
 
-app = Celery("newsdedup", include=["workers.tasks"])
-app.conf.update(
-    broker_url=_settings.redis_url,
-    # Redis redelivers an unacknowledged task after this long; it must outlast the longest task.
-    broker_transport_options=redelivery_options(_settings.visibility_timeout_seconds),
-    broker_connection_retry_on_startup=True,
-    task_serializer="json",
-    accept_content=["json"],
-    task_ignore_result=True,
-    result_expires=None,  # no results to expire: beat adds no celery.backend_cleanup entry
-    # Acknowledge after the task ran, and give a task back when its worker dies mid-way: a page
-    # is never lost, and processing it twice changes nothing.
-    task_acks_late=True,
-    task_reject_on_worker_lost=True,
-    worker_prefetch_multiplier=1,
-    task_routes={"newsdedup.crawl_source": {"queue": "crawl"}},
-    # The sources' cron schedules run in this zone (TIMEZONE); times inside Celery stay in UTC.
-    timezone=_settings.timezone,
-    enable_utc=True,
-    # Beat: RedBeat keeps the schedule in Redis and lets one beat at a time send tasks, through a lock
-    # renewed at every wake-up; a second beat waits and takes over once the holder's lock expired.
-    beat_scheduler="redbeat.RedBeatScheduler",
-    beat_max_loop_interval=_settings.beat_max_loop_interval_seconds,
-    redbeat_redis_url=_settings.redis_url,
-    redbeat_redis_options={},  # RedBeat's client gets none of the broker's transport options
-    redbeat_key_prefix=BEAT_KEY_PREFIX,
-    redbeat_lock_timeout=_settings.beat_lock_timeout_seconds,
-    # Task events (received, started, succeeded, ...) for Flower and `celery events`.
-    worker_send_task_events=True,
-    task_send_sent_event=True,
-)
+
+class Worker(Celery):
+    """The Celery app, with the newsdedup settings it was configured from (read on first use, not at
+    import: a crawler or command that only sends tasks never reads them twice) and the runtime of this
+    process, built when a pool process starts (Celery's ``worker_process_init``)."""
+
+    _runtime: Runtime | None = None
+
+    @cached_property
+    def settings(self) -> Settings:
+        try:
+            return load_settings()
+        except ConfigError as error:
+            # Raised while Celery configures itself, before any handler of ours runs: say it in the one
+            # line an operator gets for any bad setting (exit status 2).
+            print(f"Error: {error}", file=sys.stderr)
+            raise SystemExit(2) from None
+
+    def use_settings(self, settings: Settings) -> None:
+        """Configure from these settings (a caller that has read them already), unless configured."""
+        # Celery reads ``settings`` when it first reads its configuration: before that, these take
+        # their place; after it, the settings read then stay.
+        self.__dict__.setdefault("settings", settings)
+
+    @property
+    def runtime(self) -> Runtime:
+        """This process's runtime (built here when no pool process start built it: the solo pool)."""
+        if self._runtime is None:
+            from newsdedup.service.runtime import Runtime
+
+            self._runtime = Runtime.from_settings(self.settings)
+        return self._runtime
+
+    def start_runtime(self, runtime: Runtime | None) -> None:
+        """Install the runtime this process's tasks use (None: build one from the settings on first use)."""
+        if self._runtime is not None and self._runtime is not runtime:
+            self._runtime.close()
+        self._runtime = runtime
+
+
+def configuration(settings: Settings) -> dict[str, Any]:
+    """Celery's configuration from the newsdedup settings."""
+    return {
+        "broker_url": settings.redis_url,
+        # Redis redelivers an unacknowledged task after this long; it must outlast the longest task.
+        "broker_transport_options": redelivery_options(settings.visibility_timeout_seconds),
+        "broker_connection_retry_on_startup": True,
+        "task_serializer": "json",
+        "accept_content": ["json"],
+        "task_ignore_result": True,
+        "result_expires": None,  # no results to expire: beat adds no celery.backend_cleanup entry
+        # Acknowledge after the task ran, and give a task back when its worker dies mid-way: a page
+        # is never lost, and processing it twice changes nothing.
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "task_routes": {CRAWL_SOURCE: {"queue": "crawl"}},
+        # The sources' cron schedules run in this zone (TIMEZONE); times inside Celery stay in UTC.
+        "timezone": settings.timezone,
+        "enable_utc": True,
+        # Beat: RedBeat keeps the schedule in Redis and lets one beat at a time send tasks, through a
+        # lock renewed at every wake-up; a second beat waits and takes over once the holder's lock expired.
+        "beat_scheduler": "redbeat.RedBeatScheduler",
+        "beat_max_loop_interval": settings.beat_max_loop_interval_seconds,
+        "redbeat_redis_url": settings.redis_url,
+        "redbeat_redis_options": {},  # RedBeat's client gets none of the broker's transport options
+        "redbeat_key_prefix": BEAT_KEY_PREFIX,
+        "redbeat_lock_timeout": settings.beat_lock_timeout_seconds,
+        # Task events (received, started, succeeded, ...) for Flower and `celery events`.
+        "worker_send_task_events": True,
+        "task_send_sent_event": True,
+    }
+
+
+app = Worker("newsdedup", include=["workers.tasks"])
+# Evaluated when Celery first reads its configuration, not at import.
+app.add_defaults(lambda: configuration(app.settings))
 
 
 @app.on_after_configure.connect
 def _schedule_crawls(sender: Celery, **_: Any) -> None:
     from workers.schedule import beat_schedule
 
-    sender.conf.beat_schedule = beat_schedule(_settings)
+    sender.conf.beat_schedule = beat_schedule(app.settings)
 
 
 @worker_init.connect
-def _require_redis(**_: Any) -> None:
-    if _settings.redis_url is None:
+def _require_redis_and_migrate(**_: Any) -> None:
+    """A worker needs Redis; it brings the schema to the newest revision once, in the parent, before
+    its pool processes open the database."""
+    from newsdedup.service.runtime import Runtime
+
+    settings = app.settings
+    if settings.redis_url is None:
         raise SystemExit("error: NEWSDEDUP_REDIS_URL is not set: workers need Redis as broker and index")
-    for warning in timeout_warnings(_settings):
+    for warning in timeout_warnings(settings):
         logging.getLogger(__name__).warning(warning)
+    runtime = Runtime.from_settings(settings).migrate()
+    runtime.close()
 
 
 @worker_init.connect
@@ -89,19 +140,22 @@ def _warm_up_before_fork(**_: Any) -> None:
     parent, before the pool forks: every pool process, also one started after another was killed, begins
     warm and shares them (frozen out of the garbage collector's reach, so that it does not copy their
     pages)."""
+    from dedup import cache_folder
     from dedup.evidence import evidence
     from dedup.language import detect_language
 
+    cache_folder.use(app.settings.cache_dir)
     evidence("warm up", "en")
     detect_language("warm up")
     gc.freeze()
 
 
 @worker_process_init.connect
-def _fresh_runtime_after_fork(**_: Any) -> None:
-    from workers.runtime import forget_runtime
-
-    forget_runtime()
+def _runtime_of_the_pool_process(**_: Any) -> None:
+    """Each pool process builds its own runtime (connections are opened on first use, here); one
+    inherited from the parent is dropped without closing the parent's connections."""
+    inherited = app._runtime
+    app._runtime = inherited.after_fork() if inherited is not None else None
 
 
 @after_setup_logger.connect
@@ -109,24 +163,24 @@ def _fresh_runtime_after_fork(**_: Any) -> None:
 def _log_format(logger: logging.Logger, **_: Any) -> None:
     """The worker's and its tasks' log lines in NEWSDEDUP_LOG_FORMAT (config.logs): Celery's text lines
     with the page's source, url and task id appended, or JSON objects."""
-    use_format(_settings.log_format, logger)
+    use_format(app.settings.log_format, logger)
 
 
 @worker_init.connect
 def _serve_metrics(**_: Any) -> None:
     """Prometheus metrics (workers.metrics) on METRICS_HOST:METRICS_PORT, collected from every pool
     process; started in the parent before the pool forks."""
-    if _settings.metrics_port:
+    if app.settings.metrics_port:
         from workers import metrics
 
         try:
-            metrics.start(_settings.metrics_host, _settings.metrics_port)
+            metrics.start(app.settings.metrics_host, app.settings.metrics_port)
         except OSError as e:  # another worker of the host has the port: this one works on, unmeasured
             logging.getLogger(__name__).warning(
                 "no metrics: cannot serve them on %s:%d: %s; give each worker of a host its own "
                 "NEWSDEDUP_METRICS_PORT (0: no metrics)",
-                _settings.metrics_host,
-                _settings.metrics_port,
+                app.settings.metrics_host,
+                app.settings.metrics_port,
                 e.strerror,
             )
 
@@ -138,7 +192,7 @@ def _say_where_metrics_are(**_: Any) -> None:
 
     if metrics.serving():
         logging.getLogger(__name__).info(
-            "metrics on http://%s:%d/metrics", _settings.metrics_host, _settings.metrics_port
+            "metrics on http://%s:%d/metrics", app.settings.metrics_host, app.settings.metrics_port
         )
 
 

@@ -13,6 +13,7 @@ from celery.schedules import crontab
 
 from config import Settings, load_sources
 from config.sources import cron_fields
+from workers.names import CRAWL_SOURCE
 
 # RedBeat's keys: an entry per source (``newsdedup:beat:crawl NAME``), the schedule, the lock.
 BEAT_KEY_PREFIX = "newsdedup:beat:"
@@ -24,7 +25,7 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
     for source in load_sources(settings.sources):
         minute, hour, day, month, weekday = cron_fields(source.schedule)
         schedule[f"crawl {source.name}"] = {
-            "task": "newsdedup.crawl_source",
+            "task": CRAWL_SOURCE,
             "schedule": crontab(
                 minute=minute, hour=hour, day_of_month=day, month_of_year=month, day_of_week=weekday
             ),

@@ -17,11 +17,12 @@ from sqlalchemy.exc import OperationalError
 
 from config.logs import page_logger
 from config.sources import find_source
-from workers import metrics, processing
+from newsdedup.service import processing
+from newsdedup.service.page import BadPage, parse_page
+from workers import metrics
 from workers.app import app
-from workers.page import BadPage, parse_page
+from workers.names import CRAWL_SOURCE, PROCESS_PAGE, REBUILD_INDEX
 from workers.retry import backoff_seconds, retries_for
-from workers.runtime import get_runtime
 
 log = logging.getLogger(__name__)
 
@@ -33,9 +34,9 @@ class CrawlFailed(RuntimeError):
     """The crawl's child process ended with an error."""
 
 
-@app.task(bind=True, name="newsdedup.process_page", max_retries=None)
+@app.task(bind=True, name=PROCESS_PAGE, max_retries=None)
 def process_page(self: Task[Any, Any], page: dict[str, Any]) -> dict[str, Any]:
-    """Clean, cluster and store one page (a ``workers.page.Page`` as JSON). While the database or
+    """Clean, cluster and store one page (a ``newsdedup.service.page.Page`` as JSON). While the database or
     Redis is away the page is tried again later (``workers.retry``); its message is acknowledged
     only once the page is stored or a retry of it has been sent."""
     started = time.monotonic()
@@ -48,7 +49,7 @@ def process_page(self: Task[Any, Any], page: dict[str, Any]) -> dict[str, Any]:
         fields.error("rejected page %s: %s", url, e)
         metrics.record_page("rejected", time.monotonic() - started, None)
         return {"url": url, "status": "rejected", "reason": str(e)}
-    runtime = get_runtime()
+    runtime = app.runtime
     try:
         runtime.ensure_shared_index()
         outcome = processing.process_page(parsed, runtime).as_dict()
@@ -77,16 +78,16 @@ def process_page(self: Task[Any, Any], page: dict[str, Any]) -> dict[str, Any]:
 CRAWL_LOCK = "newsdedup:lock:crawl:"
 
 
-@app.task(name="newsdedup.crawl_source")
+@app.task(name=CRAWL_SOURCE)
 def crawl_source(name: str) -> dict[str, Any]:
     """Crawl one source in a child process (a Twisted reactor cannot restart inside a worker); while
     another crawl of the source runs, skip it and return the status ``already running``."""
-    runtime = get_runtime()
+    runtime = app.runtime
     find_source(runtime.sources, name)  # an unknown name fails here, with the known names
     timeout = runtime.settings.crawl_timeout_seconds + 60
     if runtime.settings.redis_url is None:
         return _crawl_child(name, timeout)
-    lock = runtime.redis.lock(CRAWL_LOCK + name, timeout=timeout + 60, blocking=False)
+    lock = runtime.require_redis().lock(CRAWL_LOCK + name, timeout=timeout + 60, blocking=False)
     if not lock.acquire():
         log.warning("crawl of %s skipped: already running (lock %s is held)", name, lock.name)
         return {"source": name, "status": "already running"}
@@ -118,7 +119,9 @@ def _crawl_child(name: str, timeout: int) -> dict[str, Any]:
     return result
 
 
-@app.task(name="newsdedup.rebuild_index")
+@app.task(name=REBUILD_INDEX)
 def rebuild_index() -> int:
     """Rebuild the shared LSH index from the stored signatures."""
-    return get_runtime().rebuild_index()
+    runtime = app.runtime
+    runtime.migrate()
+    return runtime.rebuild_index()

@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from config import ConfigError, load_settings
+from config import ConfigError
 from config.logs import LogFormat, formatter
 from config.redact import install_log_redaction
 from newsdedup import __version__
@@ -30,14 +30,15 @@ from newsdedup.cli import (
     spool,
     stats,
 )
+from newsdedup.cli.context import Invocation
 from newsdedup.cli.errors import OperatorErrors, excepthook
-from workers.runtime import set_runtime
 
 
 @click.group(cls=OperatorErrors, context_settings={"show_default": True, "auto_envvar_prefix": "NEWSDEDUP"})
 @click.option("-v", "--verbose", is_flag=True, help="Log progress and error details to stderr.")
 @click.version_option(__version__, prog_name="newsdedup")
-def app(verbose: bool) -> None:
+@click.pass_context
+def app(ctx: click.Context, verbose: bool) -> None:
     """Find every copy of a news story: crawl sources, cluster copies, inspect the clusters.
 
     Settings come from NEWSDEDUP_* environment variables over the settings file
@@ -45,11 +46,12 @@ def app(verbose: bool) -> None:
     """
     handler = logging.StreamHandler()
     handler.setLevel(logging.DEBUG if verbose else logging.WARNING)
-    handler.setFormatter(formatter(_log_format()))  # NEWSDEDUP_LOG_FORMAT: text or json (config.logs)
+    # Each invocation reads the settings anew, once, on first use (tests run many in one process).
+    invocation = ctx.ensure_object(Invocation)
+    ctx.call_on_close(invocation.close)
+    handler.setFormatter(formatter(_log_format(invocation)))  # NEWSDEDUP_LOG_FORMAT: text or json
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, handlers=[handler], force=True)
     install_log_redaction()  # no password in any log line (config.redact)
-    # Each invocation reads the settings anew (tests run many invocations in one process).
-    set_runtime(None)
 
 
 app.add_command(demo.demo)
@@ -70,10 +72,10 @@ app.add_command(health.health)
 app.add_command(schedule.schedule)
 
 
-def _log_format() -> LogFormat:
+def _log_format(invocation: Invocation) -> LogFormat:
     """The settings' log format; text while the settings cannot be read (the command reports why)."""
     try:
-        return load_settings().log_format
+        return invocation.settings.log_format
     except ConfigError:
         return "text"
 

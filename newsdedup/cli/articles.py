@@ -12,12 +12,13 @@ from rich.table import Table
 
 from config.redact import redact_text
 from dedup.document import NoStoryText
+from newsdedup.cli.context import reads
 from newsdedup.cli.errors import CLIError
 from newsdedup.cli.render import plural, shown
-from newsdedup.find import Match, closest_clusters
+from newsdedup.service.find import Match, closest_clusters
+from newsdedup.service.runtime import Runtime
 from storage import queries
 from storage.models import Article, Cluster
-from workers.runtime import get_runtime
 
 
 @click.group()
@@ -28,12 +29,12 @@ def articles() -> None:
 @articles.command("find")
 @click.argument("query")
 @click.option("--json", "as_json", is_flag=True, help="JSON lines instead of a table.")
-def find(query: str, as_json: bool) -> None:
+@reads
+def find(runtime: Runtime, query: str, as_json: bool) -> None:
     """The cluster of the stored article at QUERY (a URL), or the clusters whose articles tell the
     story of QUERY (a text; `-` reads it from stdin), best first: cluster id, canonical URL,
     similarity and relation (copy, part, translation, source)."""
     text = sys.stdin.read() if query == "-" else query
-    runtime = get_runtime()
     with runtime.sessions() as session:
         article = queries.find_article(session, text.strip()) if _looks_like_url(text) else None
         if article is not None:

@@ -13,16 +13,17 @@ from rich.text import Text
 
 from config.redact import redact_text
 from dedup.params import Params
+from newsdedup.cli.context import reads
 from newsdedup.cli.corrections import merge, set_canonical, split
 from newsdedup.cli.diff import plain_lines, side_by_side
 from newsdedup.cli.errors import CLIError
 from newsdedup.cli.export import export_progress, write_csv, write_jsonl
 from newsdedup.cli.render import cluster_table, override_dict, override_line, shown
-from newsdedup.explain import Explanation, UnknownArticle, explain
-from newsdedup.report import cluster_view, iter_cluster_views
+from newsdedup.service.explain import Explanation, UnknownArticle, explain
+from newsdedup.service.report import cluster_view, iter_cluster_views
+from newsdedup.service.runtime import Runtime
 from storage import queries
 from storage.models import Article
-from workers.runtime import get_runtime
 
 _HEAD_CHARS = 600
 _MIN_SIZE = click.option(
@@ -47,9 +48,10 @@ clusters.add_command(set_canonical)
 @_MIN_SIZE
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many clusters.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line instead of a table.")
-def list_clusters(min_size: int, limit: int | None, as_json: bool) -> None:
+@reads
+def list_clusters(runtime: Runtime, min_size: int, limit: int | None, as_json: bool) -> None:
     """Clusters, largest first: id, size, canonical URL and title."""
-    with get_runtime().sessions() as session:
+    with runtime.sessions() as session:
         rows = queries.list_clusters(session, min_size=min_size, limit=limit)
     if as_json:
         for row in rows:
@@ -81,11 +83,12 @@ def list_clusters(min_size: int, limit: int | None, as_json: bool) -> None:
     "--diff", "diff_url", default=None, metavar="URL", help="Compare this member with the canonical."
 )
 @click.option("--json", "as_json", is_flag=True, help="The cluster as one JSON object (the export line).")
-def show(cluster_id: int, diff_url: str | None, as_json: bool) -> None:
+@reads
+def show(runtime: Runtime, cluster_id: int, diff_url: str | None, as_json: bool) -> None:
     """One cluster: the head of the canonical text, every member with its source link, and the
     overrides that touch it. With --diff URL: that member against the canonical, paragraph by
     paragraph (side by side, changes highlighted, on a terminal; -/+ lines otherwise)."""
-    with get_runtime().sessions() as session:
+    with runtime.sessions() as session:
         view = cluster_view(session, cluster_id)
         if view is None:
             raise CLIError(f"no cluster {cluster_id}: `newsdedup clusters list` shows the ids")
@@ -157,11 +160,12 @@ def _print_diff(canonical_url: str, member_url: str, canonical: str, member: str
     help="Write to this file instead of stdout.",
 )
 @_MIN_SIZE
-def export(output_format: str, output: Path | None, min_size: int) -> None:
+@reads
+def export(runtime: Runtime, output_format: str, output: Path | None, min_size: int) -> None:
     """Every cluster (singletons included): as JSON lines (cluster_id, canonical_url, size, members)
     or as CSV, one row per member. A progress bar on stderr on a terminal when the output goes to a file."""
     write = write_csv if output_format == "csv" else write_jsonl
-    with get_runtime().sessions() as session:
+    with runtime.sessions() as session:
         total = queries.count_clusters(session, min_size)
         with export_progress(total, to_terminal=output is None and sys.stdout.isatty()) as advance:
             views = iter_cluster_views(session, min_size=min_size)
@@ -179,12 +183,12 @@ def export(output_format: str, output: Path | None, min_size: int) -> None:
 @clusters.command("why")
 @click.argument("url_a")
 @click.argument("url_b")
-def why(url_a: str, url_b: str) -> None:
+@reads
+def why(runtime: Runtime, url_a: str, url_b: str) -> None:
     """Why two stored articles are, or are not, in one cluster: their sizes, the estimated and
     exact Jaccard similarity, containment each way, across languages the evidence and its score, the
     thresholds, the verdict on the pair, and the rule that joined or separated their clusters (a
     direct link, a chain, a translation tie and its margin, a splice, an override)."""
-    runtime = get_runtime()
     p = runtime.params
     with runtime.sessions() as session:
         try:
@@ -192,6 +196,7 @@ def why(url_a: str, url_b: str) -> None:
         except UnknownArticle as error:
             raise CLIError(f"{error}: `newsdedup clusters show ID` lists stored URLs") from error
         o = e.comparison.overlap
+        assert o is not None  # compare fills it in every language
         lines = [*_describe("A", e.a, o.size_a), *_describe("B", e.b, o.size_b), ""]
         estimate = (
             "- (a text too short to sign)" if e.estimated_jaccard is None else f"{e.estimated_jaccard:.3f}"
@@ -217,6 +222,7 @@ def why(url_a: str, url_b: str) -> None:
 def _verdict(e: Explanation, p: Params) -> str:
     c = e.comparison
     if c.agreement is None:
+        assert c.verdict is not None  # one language: the overlap's verdict
         return c.verdict.rule
     if c.kind == "source":
         return f"source link: one names the other as its source; pair score {c.score:.3f}"

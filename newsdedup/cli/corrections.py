@@ -9,14 +9,15 @@ import click
 from rich.console import Console
 from sqlalchemy.orm import Session
 
+from newsdedup.cli.context import writes
 from newsdedup.cli.errors import CLIError
 from newsdedup.cli.render import print_clusters
-from newsdedup.report import cluster_view
-from workers.corrections import CorrectionError
-from workers.corrections import merge as merge_clusters
-from workers.corrections import set_canonical as choose_canonical
-from workers.corrections import split as split_cluster
-from workers.runtime import Runtime, get_runtime
+from newsdedup.service.corrections import CorrectionError
+from newsdedup.service.corrections import merge as merge_clusters
+from newsdedup.service.corrections import set_canonical as choose_canonical
+from newsdedup.service.corrections import split as split_cluster
+from newsdedup.service.report import cluster_view
+from newsdedup.service.runtime import Runtime
 
 _NOTE = click.option(
     "--note", default=None, help="Why: stored with the override and shown by `clusters show`."
@@ -29,9 +30,10 @@ _OPERATOR = click.option("--operator", default=None, help="Who: stored with the 
 @click.argument("cluster_b", type=int)
 @_NOTE
 @_OPERATOR
-def merge(cluster_a: int, cluster_b: int, note: str | None, operator: str | None) -> None:
+@writes
+def merge(runtime: Runtime, cluster_a: int, cluster_b: int, note: str | None, operator: str | None) -> None:
     """Hold two clusters together, whatever their links say, and print the result."""
-    _correct(lambda s, r: merge_clusters(s, r, cluster_a, cluster_b, note, operator))
+    _correct(runtime, lambda s, r: merge_clusters(s, r, cluster_a, cluster_b, note, operator))
 
 
 @click.command("split")
@@ -39,9 +41,12 @@ def merge(cluster_a: int, cluster_b: int, note: str | None, operator: str | None
 @click.argument("urls", nargs=-1, required=True)
 @_NOTE
 @_OPERATOR
-def split(cluster_id: int, urls: tuple[str, ...], note: str | None, operator: str | None) -> None:
+@writes
+def split(
+    runtime: Runtime, cluster_id: int, urls: tuple[str, ...], note: str | None, operator: str | None
+) -> None:
     """Take the articles at URLS out of a cluster into one of their own, and print both."""
-    _correct(lambda s, r: split_cluster(s, r, cluster_id, list(urls), note, operator))
+    _correct(runtime, lambda s, r: split_cluster(s, r, cluster_id, list(urls), note, operator))
 
 
 @click.command("set-canonical")
@@ -49,13 +54,15 @@ def split(cluster_id: int, urls: tuple[str, ...], note: str | None, operator: st
 @click.argument("url")
 @_NOTE
 @_OPERATOR
-def set_canonical(cluster_id: int, url: str, note: str | None, operator: str | None) -> None:
+@writes
+def set_canonical(
+    runtime: Runtime, cluster_id: int, url: str, note: str | None, operator: str | None
+) -> None:
     """Make the article at URL the canonical version of its cluster, and print the cluster."""
-    _correct(lambda s, r: choose_canonical(s, r, cluster_id, url, note, operator))
+    _correct(runtime, lambda s, r: choose_canonical(s, r, cluster_id, url, note, operator))
 
 
-def _correct(action: Callable[[Session, Runtime], list[int]]) -> None:
-    runtime = get_runtime()
+def _correct(runtime: Runtime, action: Callable[[Session, Runtime], list[int]]) -> None:
     try:
         with runtime.sessions.begin() as session:
             cluster_ids = action(session, runtime)

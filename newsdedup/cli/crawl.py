@@ -12,8 +12,9 @@ from rich.table import Table
 from config.redact import redact_text
 from config.sources import find_source
 from crawler.run import crawl
+from newsdedup.cli.context import uses_runtime
 from newsdedup.cli.errors import SetupError
-from workers.runtime import get_runtime
+from newsdedup.service.runtime import Runtime
 
 
 @click.group()
@@ -23,9 +24,9 @@ def sources() -> None:
 
 @sources.command("list")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line instead of a table.")
-def list_sources(as_json: bool) -> None:
+@uses_runtime
+def list_sources(runtime: Runtime, as_json: bool) -> None:
     """Every source: name, kind, schedule, language hint, publisher flag, start URLs."""
-    runtime = get_runtime()
     if as_json:
         for s in runtime.sources:
             line = {
@@ -58,21 +59,23 @@ def list_sources(as_json: bool) -> None:
 @click.command("crawl")
 @click.argument("names", nargs=-1, metavar="[SOURCE]...")
 @click.option("--enqueue", is_flag=True, help="Send one crawl task per source to the workers instead.")
-def crawl_command(names: tuple[str, ...], enqueue: bool) -> None:
+@uses_runtime
+def crawl_command(runtime: Runtime, names: tuple[str, ...], enqueue: bool) -> None:
     """Crawl sources now, in this process (default: all sources)."""
-    runtime = get_runtime()
     chosen = [find_source(runtime.sources, n) for n in names] if names else list(runtime.sources)
     if not chosen:
         raise SetupError(f"no sources in {runtime.settings.sources}: add [[source]] tables")
     if enqueue:
         if runtime.settings.redis_url is None:
             raise SetupError("--enqueue needs the workers' broker: set NEWSDEDUP_REDIS_URL")
-        from workers.enqueue import Sender
-        from workers.tasks import crawl_source
+        from workers.names import CRAWL_SOURCE
+        from workers.sender import Sender
 
-        with Sender(runtime.settings.redis_url, runtime.settings.broker_timeout_seconds) as sender:
+        settings = runtime.settings
+        assert settings.redis_url is not None  # checked above
+        with Sender(settings.redis_url, settings.broker_timeout_seconds, settings) as sender:
             for source in chosen:
-                sender.send(crawl_source, source.name)
+                sender.send(CRAWL_SOURCE, source.name, queue="crawl")
         click.echo(f"enqueued {len(chosen)} crawl task{'s' if len(chosen) != 1 else ''}")
         return
     summaries = crawl(chosen, runtime.settings, install_root_handler=False)

@@ -1,8 +1,9 @@
 """``newsdedup db upgrade`` and ``newsdedup db check``: the schema's Alembic migrations.
 
 The migrations ship inside the package (``storage/migrations``), so both work from an installed wheel
-without ``alembic.ini``. Every process also upgrades the schema when it first opens the database;
-``db upgrade`` does it up front (a deploy step), ``db check`` only looks.
+without ``alembic.ini``. The commands that write (ingest, crawl, demo, corrections, index rebuild)
+and a worker's start upgrade the schema too; the commands that only read refuse a database that needs
+it. ``db upgrade`` does it up front (a deploy step), ``db check`` only looks.
 """
 
 from __future__ import annotations
@@ -15,13 +16,15 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Connection, Engine
 from sqlalchemy.types import TypeEngine
 
-from config import load_settings
+from config import Settings
+from newsdedup.cli.context import uses_settings
 from newsdedup.cli.errors import CLIError
 from storage.db import (
+    SchemaTooNew,
     create_db_engine,
     current_revisions,
     migrate,
-    script_directory,
+    pending_revisions,
     unknown_revisions,
 )
 from storage.models import Base
@@ -29,16 +32,11 @@ from storage.models import Base
 
 def pending_migrations(connection: Connection) -> list[str]:
     """One line per migration the database has not had yet, oldest first."""
-    script = script_directory()
-    current = current_revisions(connection)
-    unknown = unknown_revisions(connection)
-    if unknown:
-        return unknown
-    applied: set[str] = set()
-    for revision in current:
-        applied.update(r.revision for r in script.iterate_revisions(revision, "base"))
-    pending = [r for r in script.walk_revisions("base", "heads") if r.revision not in applied]
-    return [f"pending migration {r.revision}: {r.doc}" for r in reversed(pending)]
+    try:
+        pending = pending_revisions(connection)
+    except SchemaTooNew as e:
+        return [str(e)]
+    return [f"pending migration {r.revision}: {r.doc}" for r in pending]
 
 
 def drift(connection: Connection) -> list[str]:
@@ -85,8 +83,8 @@ def _show(value: Any) -> str:
     return str(value) if isinstance(value, TypeEngine) else repr(value)
 
 
-def _engine() -> Engine:
-    return create_db_engine(load_settings().database_url)
+def _engine(settings: Settings) -> Engine:
+    return create_db_engine(settings.database_url)
 
 
 @click.group()
@@ -95,9 +93,10 @@ def db() -> None:
 
 
 @db.command()
-def upgrade() -> None:
+@uses_settings
+def upgrade(settings: Settings) -> None:
     """Apply the pending migrations (Alembic), bringing the schema to the newest revision."""
-    engine = _engine()
+    engine = _engine(settings)
     try:
         with engine.connect() as connection:
             unknown = unknown_revisions(connection)
@@ -113,10 +112,11 @@ def upgrade() -> None:
 
 
 @db.command()
-def check() -> None:
+@uses_settings
+def check(settings: Settings) -> None:
     """Report migrations not yet applied and differences between the models and the database; exit status 1
     if there are any. (The models are compared only once the database is at the newest revision.)"""
-    engine = _engine()
+    engine = _engine(settings)
     try:
         with engine.connect() as connection:
             found = pending_migrations(connection) or drift(connection)

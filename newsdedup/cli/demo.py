@@ -11,16 +11,17 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from config import defaults, load_settings, load_sources
+from config import Settings, defaults, load_sources
 from crawler.run import crawl
+from newsdedup.cli.context import uses_settings
 from newsdedup.cli.crawl import summary_table
 from newsdedup.cli.render import print_clusters
 from newsdedup.demo.server import SiteServer
-from newsdedup.report import iter_cluster_views
-from workers.runtime import Runtime, set_runtime
+from newsdedup.service.report import iter_cluster_views
+from newsdedup.service.runtime import Runtime
 
 # Local sites answer in milliseconds: no need for the production start delay.
-_DEMO_CRAWL = {"NEWSDEDUP_HANDOFF": "embedded", "AUTOTHROTTLE_START_DELAY": 0.0}
+_DEMO_CRAWL = {"HANDOFF": "embedded", "AUTOTHROTTLE_START_DELAY": 0.0}
 
 
 @click.command()
@@ -31,9 +32,10 @@ _DEMO_CRAWL = {"NEWSDEDUP_HANDOFF": "embedded", "AUTOTHROTTLE_START_DELAY": 0.0}
     help="SQLite file for the demo's results; recreated on every run.",
 )
 @click.option("--serve", is_flag=True, help="Keep serving the fixture sites afterwards, until Ctrl-C.")
-def demo(database: Path, serve: bool) -> None:
+@uses_settings
+def demo(configured: Settings, database: Path, serve: bool) -> None:
     """Crawl the bundled fixture sites (an origin publisher, three autoblogs) on 127.0.0.1 with the
-    real spiders, process every page with the real task code into an SQLite file, print the clusters.
+    real spiders, process every page with the real processing code into an SQLite file, print the clusters.
 
     Needs neither Redis nor PostgreSQL, and ignores NEWSDEDUP_DATABASE_URL and NEWSDEDUP_REDIS_URL.
     """
@@ -41,7 +43,7 @@ def demo(database: Path, serve: bool) -> None:
     console = Console()
     for stale in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
         stale.unlink(missing_ok=True)
-    settings = load_settings().model_copy(
+    settings = configured.model_copy(
         update={
             "database_url": f"sqlite:///{database}",
             "redis_url": None,
@@ -49,7 +51,6 @@ def demo(database: Path, serve: bool) -> None:
         }
     )
     runtime = Runtime(settings=settings, sources=load_sources(settings.sources))
-    set_runtime(runtime)
     with SiteServer() as server:
         console.print(
             f"serving {len(server.hosts)} fixture sites through {server.proxy_url}: "
@@ -59,7 +60,7 @@ def demo(database: Path, serve: bool) -> None:
             summaries = crawl(runtime.sources, settings, _DEMO_CRAWL, install_root_handler=False)
         console.print(summary_table(summaries))
         console.print()
-        with runtime.sessions() as session:
+        with runtime.require_current_schema().sessions() as session:
             views = list(iter_cluster_views(session))
         views.sort(key=lambda v: (-len(v.members), v.id))
         print_clusters(console, views)
@@ -78,7 +79,7 @@ def demo(database: Path, serve: bool) -> None:
                     time.sleep(3600)
             except KeyboardInterrupt:
                 pass
-    set_runtime(None)
+    runtime.close()
 
 
 @contextmanager

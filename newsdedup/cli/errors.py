@@ -20,8 +20,9 @@ from sqlalchemy.exc import NoSuchModuleError, OperationalError
 
 from config import ConfigError
 from config.redact import redact_text
+from newsdedup.service.index import IndexMismatch
+from newsdedup.service.runtime import SchemaNotCurrent
 from storage.db import DatabaseURLError, SchemaTooNew
-from workers.runtime import IndexMismatch
 
 log = logging.getLogger("newsdedup.cli")
 
@@ -50,7 +51,7 @@ def _message(error: BaseException) -> CLIError | None:
         return SetupError(
             "not a database URL: NEWSDEDUP_DATABASE_URL (its value is not shown: it has an '@')"
         )
-    if isinstance(error, ConfigError | DatabaseURLError | SchemaTooNew):
+    if isinstance(error, ConfigError | DatabaseURLError | SchemaTooNew | SchemaNotCurrent):
         return SetupError(str(error))
     if isinstance(error, NoSuchModuleError):
         return SetupError(f"NEWSDEDUP_DATABASE_URL: not a usable database URL: {error}")
@@ -59,6 +60,8 @@ def _message(error: BaseException) -> CLIError | None:
     if isinstance(error, OperationalError):
         reason = str(error.orig if error.orig is not None else error).strip().splitlines()[0]
         return CLIError(f"database error: {reason} (check NEWSDEDUP_DATABASE_URL and that the server is up)")
+    if type(error).__name__ == "BrokerDown":  # workers.sender's: not imported here, that would import Celery
+        return CLIError(f"cannot reach Redis: {error} (check NEWSDEDUP_REDIS_URL and that Redis is up)")
     if isinstance(error, redis.ConnectionError | redis.TimeoutError | kombu.exceptions.OperationalError):
         return CLIError(f"cannot reach Redis: {error} (check NEWSDEDUP_REDIS_URL and that Redis is up)")
     return None

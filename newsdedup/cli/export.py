@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from config.redact import redact_text
-from newsdedup.report import ClusterView
+from newsdedup.service.report import ClusterView
 
 CSV_COLUMNS = (
     "cluster_id",

@@ -12,8 +12,9 @@ import redis
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from config import Settings, load_settings
+from config import Settings
 from config.redact import redact_text
+from newsdedup.cli.context import uses_settings
 from storage.db import create_db_engine
 
 # A health check answers within the container's HEALTHCHECK timeout (10 s) even when a server hangs.
@@ -68,9 +69,9 @@ def _first_line(error: BaseException) -> str:
 
 
 @click.command()
-def health() -> None:
+@uses_settings
+def health(settings: Settings) -> None:
     """Check that the database (and, with NEWSDEDUP_REDIS_URL, Redis) answer: one line, exit status 0 or 1."""
-    settings = load_settings()
     found = problems(settings)
     if found:
         click.echo(redact_text("unhealthy: " + "; ".join(found)))

@@ -6,20 +6,23 @@ import sys
 from collections import Counter
 from contextlib import nullcontext
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from newsdedup.cli.context import uses_runtime
 from newsdedup.cli.errors import CLIError, SetupError
 from newsdedup.cli.render import plural
-from newsdedup.ingest import BadLine, read_documents
+from newsdedup.service.ingest import BadLine, read_documents
+from newsdedup.service.processing import process_page
+from newsdedup.service.runtime import Runtime
 from storage import queries
-from workers.enqueue import Sender
-from workers.processing import process_page
-from workers.runtime import get_runtime
-from workers.tasks import process_page as process_page_task
+
+if TYPE_CHECKING:
+    from config import Settings
+    from workers.sender import Sender
 
 
 @click.command()
@@ -33,14 +36,14 @@ from workers.tasks import process_page as process_page_task
     "--source", default=None, help="Attribute every document to this source (default: by URL domain)."
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
-def ingest(path: Path, enqueue: bool, source: str | None, quiet: bool) -> None:
+@uses_runtime
+def ingest(runtime: Runtime, path: Path, enqueue: bool, source: str | None, quiet: bool) -> None:
     """Process a file of documents, one JSON object per line:
     {"url", "html"?, "text"?, "title"?, "published_at"?, "language"?}.
 
     Prints one line per bad line (with its number) or rejected page, then a summary. Exits with
     status 1 if any line was bad; the good lines are processed all the same.
     """
-    runtime = get_runtime()
     if source is not None and runtime.source_named(source) is None:
         known = ", ".join(s.name for s in runtime.sources) or "none"
         raise SetupError(f"unknown source {source!r}; known sources: {known}")
@@ -49,11 +52,9 @@ def ingest(path: Path, enqueue: bool, source: str | None, quiet: bool) -> None:
     err = Console(stderr=True)
     counts: Counter[str] = Counter()
     total = _count_lines(path)
-    sender = (
-        Sender(runtime.settings.redis_url, runtime.settings.broker_timeout_seconds)
-        if enqueue and runtime.settings.redis_url
-        else None
-    )
+    sender = _sender(runtime.settings) if enqueue else None
+    if sender is None:
+        runtime.migrate()  # this command writes
     with (
         sender or nullcontext(),
         _open(path) as stream,
@@ -76,7 +77,7 @@ def ingest(path: Path, enqueue: bool, source: str | None, quiet: bool) -> None:
                 continue
             page = item.page if source is None else item.page.model_copy(update={"source": source})
             if sender is not None:
-                sender.send(process_page_task, page.model_dump(mode="json", exclude_none=True))
+                sender.send_page(page.model_dump(mode="json", exclude_none=True))
                 counts["enqueued"] += 1
                 continue
             outcome = process_page(page, runtime)
@@ -88,7 +89,15 @@ def ingest(path: Path, enqueue: bool, source: str | None, quiet: bool) -> None:
         raise click.exceptions.Exit(1)
 
 
-def _summary(counts: Counter[str], runtime: object | None) -> str:
+def _sender(settings: Settings) -> Sender:
+    """The workers' broker (imported here: only --enqueue needs Celery)."""
+    from workers.sender import Sender
+
+    assert settings.redis_url is not None  # checked before
+    return Sender(settings.redis_url, settings.broker_timeout_seconds, settings)
+
+
+def _summary(counts: Counter[str], runtime: Runtime | None) -> str:
     documents = sum(counts.values())
     parts = [
         f"{counts[k]} {k}"
@@ -97,7 +106,7 @@ def _summary(counts: Counter[str], runtime: object | None) -> str:
     ]
     line = f"{plural(documents, 'line')}: " + (", ".join(parts) if parts else "nothing to do")
     if runtime is not None:
-        with get_runtime().sessions() as session:
+        with runtime.sessions() as session:
             totals = queries.counts(session)
         line += (
             f"; stored {plural(totals['articles'], 'article')} in {plural(totals['clusters'], 'cluster')} "

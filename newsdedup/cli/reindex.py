@@ -1,4 +1,5 @@
-"""``newsdedup reindex``: rebuild the candidate index from the database (after Redis lost it)."""
+"""Rebuilding the candidate index from the database with progress (``newsdedup index rebuild``), and
+``newsdedup reindex``, its alias from before the ``index`` group (kept: scripts and units call it)."""
 
 from __future__ import annotations
 
@@ -9,24 +10,23 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from workers.runtime import Progress as ProgressCallback
-from workers.runtime import get_runtime
+from newsdedup.cli.context import writes
+from newsdedup.service.index import RebuildProgress as ProgressCallback
+from newsdedup.service.runtime import Runtime
 
 # Without a terminal, a plain line after this many articles (a log keeps a trace of a long rebuild).
 PLAIN_EVERY = 100_000
 
 
 @click.command()
-def reindex() -> None:
-    """Rebuild the candidate index from the stored signatures (after Redis lost it, or a change of
-    MinHash settings): a progress bar on a terminal, the count at the end. Workers that find the
-    index missing wait for the rebuild."""
-    rebuild_index()
+@writes
+def reindex(runtime: Runtime) -> None:
+    """Alias of `newsdedup index rebuild`: rebuild the candidate index from the stored signatures."""
+    rebuild_index(runtime)
 
 
-def rebuild_index() -> None:
+def rebuild_index(runtime: Runtime) -> None:
     """Rebuild the index of this invocation's runtime, reporting progress on stdout."""
-    runtime = get_runtime()
     console = Console()
     with _progress(console, runtime.signed_articles()) as report:
         count = runtime.rebuild_index(report)

@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from config.redact import redact_text
-from newsdedup.report import ClusterView
+from newsdedup.service.report import ClusterView
 from storage.models import Override
 
 

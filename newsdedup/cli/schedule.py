@@ -17,8 +17,9 @@ from celery.schedules import crontab_parser
 from rich.console import Console
 from rich.table import Table
 
-from config import Source, load_settings, load_sources
+from config import Settings, Source, load_sources
 from config.sources import CRON_FIELDS, cron_fields
+from newsdedup.cli.context import uses_settings
 
 RUNS = 3
 # A day matching every field comes round within 28 years (29 February on a given weekday).
@@ -98,9 +99,9 @@ def source_runs(sources: list[Source], after: datetime) -> list[SourceRuns]:
     default=None,
     help="List the runs after this wall-clock time in the time zone (default: now).",
 )
-def schedule(as_json: bool, after: datetime | None) -> None:
+@uses_settings
+def schedule(settings: Settings, as_json: bool, after: datetime | None) -> None:
     """Each source's cron schedule and its next three runs, in the time zone of the settings (TIMEZONE)."""
-    settings = load_settings()
     zone = ZoneInfo(settings.timezone)
     start = after.replace(tzinfo=zone) if after is not None else datetime.now(zone)
     rows = source_runs(load_sources(settings.sources), start)

@@ -7,12 +7,13 @@ import sys
 
 import click
 
-from config import load_settings
+from config import Settings
 from config.sources import load_sources
+from newsdedup.cli.context import uses_settings, writes
 from newsdedup.cli.errors import SetupError
 from newsdedup.cli.reindex import rebuild_index
-from workers.clustering import relink_all
-from workers.runtime import get_runtime
+from newsdedup.service.clustering import relink_all
+from newsdedup.service.runtime import Runtime
 
 CELERY_APP = "workers.app"
 _PASS_THROUGH = {"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []}
@@ -20,22 +21,23 @@ _PASS_THROUGH = {"ignore_unknown_options": True, "allow_extra_args": True, "help
 
 @click.command(context_settings=_PASS_THROUGH)
 @click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
-def worker(celery_args: tuple[str, ...]) -> None:
+@uses_settings
+def worker(settings: Settings, celery_args: tuple[str, ...]) -> None:
     """Start a Celery worker: `celery -A workers.app worker -Q celery,crawl [CELERY_ARGS]`."""
     queues = [] if "-Q" in celery_args or "--queues" in celery_args else ["-Q", "celery,crawl"]
-    _exec_celery("worker", [*queues, *celery_args])
+    _exec_celery(settings, "worker", [*queues, *celery_args])
 
 
 @click.command(context_settings=_PASS_THROUGH)
 @click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
-def beat(celery_args: tuple[str, ...]) -> None:
+@uses_settings
+def beat(settings: Settings, celery_args: tuple[str, ...]) -> None:
     """Start the beat scheduler: `celery -A workers.app beat [CELERY_ARGS]` with RedBeat (schedule and a
     lock in Redis): several may run, one sends the tasks and another takes over when it stops."""
-    _exec_celery("beat", list(celery_args))
+    _exec_celery(settings, "beat", list(celery_args))
 
 
-def _exec_celery(command: str, args: list[str]) -> None:
-    settings = load_settings()
+def _exec_celery(settings: Settings, command: str, args: list[str]) -> None:
     load_sources(settings.sources)  # a broken sources file fails here, in one line, not in Celery
     if settings.redis_url is None:
         raise SetupError("NEWSDEDUP_REDIS_URL is not set: workers and beat need Redis")
@@ -66,16 +68,16 @@ def index() -> None:
     is_flag=True,
     help="Also compute every link anew from the stored texts and derive all clusters again.",
 )
-def rebuild(relink: bool) -> None:
+@writes
+def rebuild(runtime: Runtime, relink: bool) -> None:
     """Rebuild the index from the stored signatures (after Redis lost it, or a settings change).
 
     With --links, after a change of thresholds or shingles, or on a database from before links
     existed: links and clusters are derived anew from the stored texts (cluster ids are kept where
     their members stay together)."""
-    runtime = get_runtime()
     if relink:
         with runtime.sessions.begin() as session:
             count = relink_all(session, runtime)
         click.echo(f"linked {count} pairs; indexed {len(runtime.index)} articles")
         return
-    rebuild_index()  # the same as `newsdedup reindex`
+    rebuild_index(runtime)

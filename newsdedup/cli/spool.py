@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from config import load_settings
-from crawler.handoff import Publisher, SpoolingSender
+from config import Settings
 from crawler.spool import FILE_NAME, Spool
+from newsdedup.cli.context import uses_settings
 from newsdedup.cli.errors import CLIError, SetupError
 from newsdedup.cli.render import plural
 
@@ -17,9 +17,9 @@ def spool() -> None:
 
 
 @spool.command("status")
-def status() -> None:
+@uses_settings
+def status(settings: Settings) -> None:
     """How many pages wait in the spool, and the oldest one's URL."""
-    settings = load_settings()
     path = settings.spool_dir / FILE_NAME
     if not path.exists():
         click.echo(f"0 pages in {path}")
@@ -30,18 +30,20 @@ def status() -> None:
 
 
 @spool.command("replay")
-def replay() -> None:
+@uses_settings
+def replay(settings: Settings) -> None:
     """Send the spooled pages to the workers, oldest first; each leaves the spool once Redis took it."""
-    settings = load_settings()
     if settings.redis_url is None:
         raise SetupError("replay needs the workers' broker: set NEWSDEDUP_REDIS_URL")
     path = settings.spool_dir / FILE_NAME
     if not path.exists():
         click.echo(f"replayed 0 pages; 0 left in {path}")
         return
-    sender = SpoolingSender(
-        Publisher(settings.redis_url, settings.broker_timeout_seconds), Spool(settings.spool_dir), 0.0
-    )
+    from crawler.handoff import SpoolingSender  # imports Celery: only replay needs it
+    from workers.sender import Sender
+
+    broker = Sender(settings.redis_url, settings.broker_timeout_seconds, settings)
+    sender = SpoolingSender(broker, Spool(settings.spool_dir), 0.0)
     try:
         drained = sender.replay(force=True)
         left = len(sender.spool)

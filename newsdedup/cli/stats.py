@@ -12,24 +12,25 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from newsdedup.cli.context import reads
+from newsdedup.service.runtime import Runtime
 from storage import queries
 from storage.stats import SourceStats, size_distribution, source_stats
-from workers.runtime import get_runtime
 
 SOURCE_COLUMNS = ("runs", "pages", "errors", "articles", "clusters")
 
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
-def stats(as_json: bool) -> None:
+@reads
+def stats(runtime: Runtime, as_json: bool) -> None:
     """Per source: crawl runs, pages fetched, errors, articles stored, clusters it opened (its article
     was the first of the cluster), last run and its duration; cluster sizes; totals and index size."""
-    runtime = get_runtime()
     with runtime.sessions() as session:
         sources = source_stats(session)
         sizes = size_distribution(session)
         totals = queries.counts(session)
-    totals["indexed_articles"] = len(runtime.index)
+    totals["indexed_articles"] = runtime.indexed_articles()
     if as_json:
         click.echo(json.dumps(as_document(sources, sizes, totals), sort_keys=True))
         return

@@ -18,9 +18,7 @@ from config import Source
 from config.logs import current_task_id, page_logger
 from dedup.document import Document, NoStoryText, prepare
 from dedup.urls import normalize_url
-from storage import queries
-from storage.models import Article, Cluster
-from workers.clustering import (
+from newsdedup.service.clustering import (
     Draft,
     candidates,
     index,
@@ -31,8 +29,10 @@ from workers.clustering import (
     unindex,
     verify,
 )
-from workers.page import Page
-from workers.runtime import Runtime
+from newsdedup.service.page import Page
+from newsdedup.service.runtime import Runtime
+from storage import queries
+from storage.models import Article
 
 log = logging.getLogger(__name__)
 
@@ -143,18 +143,14 @@ def _store(
     article = existing or Article(url=page.url)
     _fill(article, page, document, source)
     store_signals(article, document)
-    session.add(article)
-    session.flush()
+    queries.add_article(session, article)
     if drafts or existing is not None:
         store_links(session, article.id, drafts)
         session.flush()
         recluster(session, runtime, start | {article.id}, moved=article.id)
     else:
         # A new article without links is a story of its own: no other cluster changes.
-        cluster = Cluster(size=1, canonical_article_id=article.id)
-        session.add(cluster)
-        session.flush()
-        article.cluster_id = cluster.id
+        article.cluster_id = queries.new_cluster(session, article.id)
     # Before commit, under the assignment lock: a concurrent page cannot miss this one. If the
     # commit fails, the id stays in the index without an article and is skipped as a candidate.
     index(runtime, article)

@@ -2,36 +2,37 @@
 clusters.
 
 Finding and verifying only read, and run before the assignment lock; storing links and deriving
-clusters run inside the assignment transaction (``storage.queries.lock_assignment``).
+clusters run inside the assignment transaction (``storage.queries.lock_assignment``). The decisions
+are the core's (``dedup.pairs``, ``dedup.partition``, ``dedup.overrides``, ``dedup.stable_ids``);
+this module reads what they need and writes what they decide.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
+from typing import Protocol
 
 import numpy as np
-from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from dedup.anchors import anchors
 from dedup.canonical import choose_canonical
-from dedup.crosslang import Match, Span, match, time_factor
-from dedup.document import Document
-from dedup.evidence import Evidence, evidence
-from dedup.overlap import Overlap, Verdict, judge, overlap, spans
+from dedup.crosslang import Span, match
+from dedup.document import Document, describe
+from dedup.evidence import Evidence
+from dedup.overlap import overlap
 from dedup.overrides import Constraint, apply, chosen_canonical
-from dedup.params import Params
+from dedup.pairs import PairVerdict, Side, judge_pair
 from dedup.partition import Partition, partition
-from dedup.shingles import Hashes, shingle_hashes, shingle_sequence
+from dedup.shingles import Hashes, shingle_sequence
 from dedup.signature import from_bytes, to_bytes
+from dedup.stable_ids import keep_ids
 from dedup.urls import normalize_url
+from newsdedup.service.runtime import Runtime
 from storage import queries
-from storage.models import Article, Cluster, Link, Related
-from workers.runtime import Runtime
+from storage.models import Article, Link
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,49 @@ class Draft:
     span_other: Span | None = None
 
 
+class Stored(Protocol):
+    """What verification reads of a stored article (a ``queries.Comparable`` row or an ``Article``)."""
+
+    @property
+    def content_hash(self) -> str: ...
+    @property
+    def language(self) -> str | None: ...
+    @property
+    def published_at(self) -> datetime | None: ...
+    @property
+    def shingles(self) -> bytes | None: ...
+    @property
+    def evidence(self) -> bytes | None: ...
+
+
+def stored_side(row: Stored, text: str | None = None, runtime: Runtime | None = None) -> Side:
+    """A stored article as a side of a pair. Its shingles are the stored ones (in text order); a row
+    stored before they were kept is shingled from ``text`` with the runtime's parameters."""
+    if row.shingles is None and text is not None and runtime is not None:
+        p = runtime.params
+        sequence = shingle_sequence(text, p.shingle_words, p.shingle_chars)
+    else:
+        sequence = from_bytes(row.shingles or b"")
+    return Side(
+        content_hash=row.content_hash,
+        language=row.language,
+        published_at=row.published_at,
+        sequence=sequence,
+        evidence=row.evidence or b"",  # decoded only if a pair across languages reads it
+    )
+
+
+def document_side(document: Document) -> Side:
+    return Side(
+        content_hash=document.content_hash,
+        language=document.language,
+        published_at=document.published_at,
+        hashes=document.hashes,
+        sequence=document.sequence,
+        evidence=document.evidence,
+    )
+
+
 def candidates(
     session: Session, runtime: Runtime, document: Document, url_key: str, claim_key: str | None
 ) -> tuple[set[int], set[int]]:
@@ -67,86 +111,54 @@ def candidates(
 def verify(
     session: Session, runtime: Runtime, document: Document, ids: set[int], named: set[int]
 ) -> tuple[list[Draft], dict[int, str]]:
-    """The candidates that tell the same story, by the exact rules (``dedup.overlap``), and the
-    candidates in other languages whose evidence agrees enough to weigh (``dedup.crosslang``), as
-    drafts of links; and the content hash of every candidate examined (an id in the index whose row
-    is not committed yet is not examined). Reads only: it runs outside the assignment lock."""
-    params = runtime.params
+    """The candidates that tell the same story (``dedup.pairs``), as drafts of links; and the content
+    hash of every candidate examined (an id in the index whose row is not committed yet is not
+    examined). Reads only: it runs outside the assignment lock."""
+    mine = document_side(document)
     drafts = []
     found = queries.comparables(session, ids)
     for other, theirs in sorted(found.items()):
-        if _languages_differ(document.language, theirs.language):
+        pair = judge_pair(mine, stored_side(theirs), other in named, runtime.params)
+        if pair.cross_language:
             runtime.counts["cross_language_examined"] += 1
-            days = _days_apart(document.published_at, theirs.published_at)
-            theirs_evidence = Evidence.from_bytes(theirs.evidence or b"")
-            draft = _translation_draft(
-                other, theirs.content_hash, document, theirs_evidence, days, other in named, params
-            )
-            if draft is not None:
-                runtime.counts["cross_language_stored"] += 1
-                drafts.append(draft)
-            continue
-        sequence = from_bytes(theirs.shingles or b"")
-        o = overlap(document.hashes, np.sort(sequence))
-        verdict = judge(o, params, identical=theirs.content_hash == document.content_hash)
-        if verdict.kind is not None:
-            # Where the two agree: a spliced post is recognised by its passages.
-            span_mine, span_other = spans(document.sequence, sequence)
-            drafts.append(
-                Draft(
-                    other,
-                    theirs.content_hash,
-                    verdict.kind,
-                    o.shared,
-                    o.size_a,
-                    o.size_b,
-                    None,
-                    o.jaccard,
-                    0,
-                    span_mine,
-                    span_other,
-                )
-            )
+            runtime.counts["cross_language_stored"] += pair.kind is not None
+        if pair.kind is not None:
+            drafts.append(_draft(other, theirs.content_hash, pair))
     return drafts, {other: theirs.content_hash for other, theirs in found.items()}
 
 
-def pair_score(agreed: Match, days_apart: float | None, claimed: bool, params: Params) -> tuple[str, float]:
-    """The kind and score of a cross-language pair: its evidence score times the time factor, or, when
-    one names the other as its source and their evidence agrees at all, at least ``source_link_score``."""
-    score = agreed.score * time_factor(
-        days_apart, params.translation_time_grace_days, params.translation_time_scale_days
-    )
-    if claimed and agreed.score >= params.source_link_min_score:
-        return "source", max(score, params.source_link_score)
-    return "translation", score
-
-
-def _translation_draft(
-    other: int,
-    other_hash: str,
-    document: Document,
-    theirs: Evidence,
-    days_apart: float | None,
-    claimed: bool,
-    params: Params,
-) -> Draft | None:
-    agreed = match(document.evidence, theirs)
-    kind, score = pair_score(agreed, days_apart, claimed, params)
-    if kind != "source" and score < params.evidence_link_min_score:
-        return None
+def _draft(other: int, other_hash: str, pair: PairVerdict) -> Draft:
+    assert pair.kind is not None
+    if pair.agreement is None:
+        assert pair.overlap is not None
+        o = pair.overlap
+        return Draft(
+            other,
+            other_hash,
+            pair.kind,
+            o.shared,
+            o.size_a,
+            o.size_b,
+            None,
+            o.jaccard,
+            0,
+            pair.span_a,
+            pair.span_b,
+        )
+    agreed, score = pair.agreement, pair.score or 0.0
     # Weights in tenths: the partition reads shared / size as the share of each side that is matched.
     return Draft(
         other,
         other_hash,
-        kind,
+        pair.kind,
         round(agreed.common * 10),
         round(agreed.total_a * 10),
         round(agreed.total_b * 10),
         score,
         score,
         agreed.matches,
-        agreed.span_a,
-        agreed.span_b,
+        pair.span_a,
+        pair.span_b,
     )
 
 
@@ -157,22 +169,7 @@ def store_links(session: Session, article_id: int, drafts: list[Draft]) -> None:
         a, b = (article_id, d.other) if mine_first else (d.other, article_id)
         size_a, size_b = (d.size_mine, d.size_other) if mine_first else (d.size_other, d.size_mine)
         span_a, span_b = (d.span_mine, d.span_other) if mine_first else (d.span_other, d.span_mine)
-        session.add(
-            Link(
-                article_a=a,
-                article_b=b,
-                kind=d.kind,
-                score=d.score,
-                shared=d.shared,
-                size_a=size_a,
-                size_b=size_b,
-                matches=d.matches,
-                span_a_from=span_a[0] if span_a else None,
-                span_a_to=span_a[1] if span_a else None,
-                span_b_from=span_b[0] if span_b else None,
-                span_b_to=span_b[1] if span_b else None,
-            )
-        )
+        queries.add_link(session, a, b, d.kind, d.score, d.shared, size_a, size_b, d.matches, span_a, span_b)
 
 
 def link(
@@ -192,44 +189,25 @@ def link(
     return drafts
 
 
-def _languages_differ(a: str | None, b: str | None) -> bool:
-    return a is not None and b is not None and a != b
-
-
-def _days_apart(a: datetime | None, b: datetime | None) -> float | None:
-    if a is None or b is None:
-        return None
-    return abs((a.replace(tzinfo=None) - b.replace(tzinfo=None)).total_seconds()) / 86400
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """Two stored articles side by side (for ``clusters why``): their exact overlap, the verdict in one
-    language, and across languages their evidence match and the pair's kind and score."""
-
-    overlap: Overlap
-    verdict: Verdict
-    agreement: Match | None
-    kind: str | None
-    score: float | None
-
-
-def compare(runtime: Runtime, a: Article, b: Article) -> Comparison:
-    """What verification finds for two stored articles."""
-    params = runtime.params
-    o = overlap(
-        shingle_hashes(a.text, params.shingle_words, params.shingle_chars),
-        shingle_hashes(b.text, params.shingle_words, params.shingle_chars),
-    )
-    verdict = judge(o, params, identical=a.content_hash == b.content_hash)
-    if not _languages_differ(a.language, b.language):
-        return Comparison(o, verdict, None, verdict.kind, None)
-    agreed = match(Evidence.from_bytes(a.evidence or b""), Evidence.from_bytes(b.evidence or b""))
+def compare(runtime: Runtime, a: Article, b: Article) -> PairVerdict:
+    """What verification finds for two stored articles (``clusters why``), with their overlap in
+    shingles also when their languages differ."""
+    side_a, side_b = stored_side(a, a.text, runtime), stored_side(b, b.text, runtime)
     claimed = (a.claim_key is not None and a.claim_key == b.url_key) or (
         b.claim_key is not None and b.claim_key == a.url_key
     )
-    kind, score = pair_score(agreed, _days_apart(a.published_at, b.published_at), claimed, params)
-    return Comparison(o, verdict, agreed, kind, score)
+    pair = judge_pair(side_a, side_b, claimed, runtime.params)
+    if pair.overlap is None:
+        pair = PairVerdict(
+            pair.kind,
+            overlap(side_a.shingle_set(), side_b.shingle_set()),
+            None,
+            pair.agreement,
+            pair.score,
+            pair.span_a,
+            pair.span_b,
+        )
+    return pair
 
 
 @dataclass(frozen=True)
@@ -269,81 +247,53 @@ def judges(session: Session, nodes: set[int]) -> Judges:
     return Judges(leader, lambda x, y: agreed(min(x, y), max(x, y)), containment)
 
 
-def derive(
-    session: Session, runtime: Runtime, start: set[int]
-) -> tuple[set[int], list[Link], list[Constraint], Partition]:
-    """The articles whose clusters are derived together with ``start``, their links and overrides,
-    and the partition the links give (before the overrides)."""
+@dataclass(frozen=True)
+class Derivation:
+    """The articles derived together, their links and overrides, and the partition the links give
+    (before the overrides)."""
+
+    nodes: set[int]
+    links: list[Link]
+    constraints: list[Constraint]
+    partition: Partition
+    judges: Judges
+
+
+def derive(session: Session, runtime: Runtime, start: set[int]) -> Derivation:
+    """The derivation of the clusters of ``start`` and of the articles around it (``scope``)."""
     nodes, links, constraints = scope(session, start, runtime.params.translation_min_score)
     outside_ends = {end for k in links for end in (k.article_a, k.article_b)} - nodes
     outside = {n: c for n, c in queries.clusters_of(session, outside_ends).items() if c is not None}
-    language = queries.languages(session, nodes | outside_ends)
     judged = judges(session, nodes)
     derived = partition(
         nodes,
-        [queries.partition_link(k) for k in links],
+        [queries.edge(k) for k in links],
         runtime.params,
-        language=language,
+        language=queries.languages(session, nodes | outside_ends),
         leader=judged.leader,
         outside=outside,
         agreement=judged.agreement,
         containment=judged.containment,
     )
-    return nodes, links, constraints, derived
+    return Derivation(nodes, links, constraints, derived, judged)
 
 
-def recluster(session: Session, runtime: Runtime, start: set[int], moved: int) -> set[int]:
-    """Derive the clusters of ``start`` and of the articles around it (``scope``) from their links,
-    and store them: sizes, canonical versions, spliced articles' related clusters. Returns the
-    articles derived.
-
-    A cluster keeps its id while it keeps most of its members; ``moved``, the article just stored,
-    has no say in that (a changed article that leaves its story does not take the story's id along).
-    """
-    nodes, links, constraints, derived = derive(session, runtime, start)
-    inside = [(k.article_a, k.article_b) for k in links if k.article_a in nodes and k.article_b in nodes]
-    result = apply(derived, constraints, inside)
-    articles = {a.id: a for a in session.scalars(select(Article).where(Article.id.in_(sorted(nodes))))}
-    before = {a.cluster_id for a in articles.values() if a.cluster_id is not None}
-
-    cluster_ids: list[int] = [0] * len(result.clusters)
-    taken: set[int] = set()
-    for i in sorted(
-        range(len(result.clusters)), key=lambda i: (-len(result.clusters[i]), min(result.clusters[i]))
-    ):
-        held = Counter(
-            c
-            for n in result.clusters[i]
-            if n != moved and (c := articles[n].cluster_id) is not None and c not in taken
-        )
-        if held:
-            cluster_ids[i] = min(held, key=lambda c: (-held[c], c))
-        else:
-            cluster = Cluster(size=0)
-            session.add(cluster)
-            session.flush()
-            cluster_ids[i] = cluster.id
-        taken.add(cluster_ids[i])
-
-    for i, members in enumerate(result.clusters):
-        for n in members:
-            if articles[n].cluster_id != cluster_ids[i]:
-                articles[n].cluster_id = cluster_ids[i]
-    session.execute(delete(Related).where(Related.article_id.in_(sorted(nodes))))
-    session.flush()
-    for i, members in enumerate(result.clusters):
-        cluster = session.get_one(Cluster, cluster_ids[i])
-        cluster.size = len(members)
-        chosen = chosen_canonical(sorted(members), constraints)
-        cluster.canonical_article_id = (
-            chosen if chosen is not None else choose_canonical(queries.members(session, cluster.id)).id
-        )
-    for article_id, others in sorted(result.related.items()):
-        for i in sorted(others):
-            session.add(Related(article_id=article_id, cluster_id=cluster_ids[i]))
-    for gone in sorted(before - taken):
-        session.delete(session.get_one(Cluster, gone))
-    return nodes
+def recluster(session: Session, runtime: Runtime, start: set[int], moved: int | None) -> set[int]:
+    """Derive the clusters of ``start`` and of the articles around it from their links and the
+    overrides, and store them: ids (``dedup.stable_ids``; ``moved``, the article just stored, has no
+    say), sizes, canonical versions, spliced articles' related clusters. Returns the articles derived."""
+    d = derive(session, runtime, start)
+    inside = [
+        (k.article_a, k.article_b) for k in d.links if k.article_a in d.nodes and k.article_b in d.nodes
+    ]
+    result = apply(d.partition, d.constraints, inside)
+    ids = keep_ids(result.clusters, queries.clusters_of(session, d.nodes), moved)
+    chosen = [chosen_canonical(sorted(members), d.constraints) for members in result.clusters]
+    canonicals = [
+        c if c is not None else d.judges.leader(m) for c, m in zip(chosen, result.clusters, strict=True)
+    ]
+    queries.store_clusters(session, d.nodes, result.clusters, ids, canonicals, result.related)
+    return d.nodes
 
 
 def scope(session: Session, start: set[int], bar: float) -> tuple[set[int], list[Link], list[Constraint]]:
@@ -413,31 +363,21 @@ def relink_all(session: Session, runtime: Runtime) -> int:
     """Compute every article's links anew from the stored texts and derive all clusters again (after
     a change of thresholds or shingling, or for a database from before links existed). Returns the
     number of links. The index is rebuilt on the way."""
-    params = runtime.params
     queries.lock_assignment(session)
-    session.execute(delete(Related))
-    session.execute(delete(Link))
+    queries.delete_all_links(session)
     runtime.index.clear()
-    ids = list(session.scalars(select(Article.id).order_by(Article.id)))
+    ids = queries.article_ids(session)
     for article_id in ids:
-        article = session.get_one(Article, article_id)
-        sequence = shingle_sequence(article.text, params.shingle_words, params.shingle_chars)
-        hashes = np.sort(sequence)
-        document = Document(
-            title=article.title,
-            text=article.text,
+        article = queries.article(session, article_id)
+        # The stored text is the cleaned story: its signals are derived as processing derives them.
+        document = describe(
+            runtime.signer,
+            runtime.params,
+            article.text,
             language=article.language,
+            title=article.title,
             published_at=article.published_at,
-            canonical_url=None,
             claimed_source_url=article.claimed_source_url,
-            content_hash=article.content_hash,
-            hashes=hashes,
-            sequence=sequence,
-            anchors=anchors(hashes, params.anchor_modulus),
-            signature=runtime.signer.sign(hashes) if hashes.shape[0] >= params.min_shingles else None,
-            evidence=evidence(article.text, article.language, params.evidence_lower_case_weight)
-            if params.translations
-            else Evidence.empty(),
         )
         store_signals(article, document)
         article.url_key = normalize_url(article.final_url or article.url)
@@ -450,5 +390,5 @@ def relink_all(session: Session, runtime: Runtime) -> int:
     done: set[int] = set()
     for article_id in ids:
         if article_id not in done:
-            done |= recluster(session, runtime, {article_id}, moved=-1)
-    return int(session.scalar(select(func.count()).select_from(Link)) or 0)
+            done |= recluster(session, runtime, {article_id}, moved=None)
+    return queries.count_links(session)

@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 
 from dedup.document import prepare
 from dedup.urls import normalize_url
+from newsdedup.service.clustering import candidates, verify
+from newsdedup.service.runtime import Runtime
 from storage.models import Article, Cluster
-from workers.clustering import candidates, verify
-from workers.runtime import Runtime
 
 # The text searched for has no address; this one names no stored article and is named by none.
 _NOWHERE = "http://newsdedup.invalid/find"

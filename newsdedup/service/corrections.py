@@ -7,13 +7,12 @@ same derivation runs whenever a page is processed and in ``relink_all``, so a co
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from newsdedup.service.clustering import recluster
+from newsdedup.service.runtime import Runtime
 from storage import queries
-from storage.models import Article, Cluster
-from workers.clustering import recluster
-from workers.runtime import Runtime
+from storage.models import Article
 
 
 class CorrectionError(ValueError):
@@ -71,9 +70,9 @@ def set_canonical(
 def _rederive(session: Session, runtime: Runtime, start: list[int]) -> list[int]:
     """Derive the clusters around ``start`` again; the clusters the articles of ``start`` are now in,
     in the order of ``start``."""
-    recluster(session, runtime, set(start), moved=-1)
+    recluster(session, runtime, set(start), moved=None)
     session.flush()
-    home = dict(session.execute(select(Article.id, Article.cluster_id).where(Article.id.in_(start))).all())
+    home = queries.clusters_of(session, start)
     found: list[int] = []
     for article_id in start:
         cluster_id = home.get(article_id)
@@ -83,13 +82,14 @@ def _rederive(session: Session, runtime: Runtime, start: list[int]) -> list[int]
 
 
 def _member_ids(session: Session, cluster_id: int) -> set[int]:
-    if session.get(Cluster, cluster_id) is None:
+    members = queries.cluster_members(session, [cluster_id])
+    if not members:
         raise CorrectionError(f"no cluster {cluster_id}: `newsdedup clusters list` shows the ids")
-    return set(session.scalars(select(Article.id).where(Article.cluster_id == cluster_id)))
+    return members
 
 
 def _member(session: Session, cluster_id: int, url: str) -> Article:
-    if session.get(Cluster, cluster_id) is None:
+    if not queries.cluster_members(session, [cluster_id]):
         raise CorrectionError(f"no cluster {cluster_id}: `newsdedup clusters list` shows the ids")
     article = queries.find_article(session, url)
     if article is None or article.cluster_id != cluster_id:

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from workers.page import BadPage, Page, parse_page
+from newsdedup.service.page import BadPage, Page, parse_page
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,7 @@ class BadLine:
 
 
 @dataclass(frozen=True)
-class Document:
+class PageLine:
     """A valid document, the JSON it came from, and its line number."""
 
     line: int
@@ -31,8 +31,8 @@ class Document:
     payload: dict[str, object]
 
 
-def read_documents(stream: BinaryIO) -> Iterator[Document | BadLine]:
-    """Every non-blank line of the stream, as a Document or a BadLine."""
+def read_documents(stream: BinaryIO) -> Iterator[PageLine | BadLine]:
+    """Every non-blank line of the stream, as a PageLine or a BadLine."""
     for number, raw in enumerate(stream, start=1):
         try:
             line = raw.decode("utf-8")
@@ -51,4 +51,4 @@ def read_documents(stream: BinaryIO) -> Iterator[Document | BadLine]:
         except BadPage as e:
             yield BadLine(number, str(e))
             continue
-        yield Document(number, page, data)
+        yield PageLine(number, page, data)

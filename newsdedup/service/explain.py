@@ -1,6 +1,6 @@
 """Why two stored articles are, or are not, in one cluster: every figure, and the rule that decided.
 
-The clusters around the two are derived again (read-only, ``workers.clustering.derive``), and the
+The clusters around the two are derived again (read-only, ``newsdedup.service.clustering.derive``), and the
 derivation says how they came about: a direct link or a chain in one language, the translation ties
 that joined their groups (each with its score and margin), a splice, or an operator override.
 """
@@ -15,13 +15,15 @@ from sqlalchemy.orm import Session
 
 from dedup.attachment import Tie
 from dedup.evidence import terms
+from dedup.lsh import band_keys, banding
+from dedup.pairs import PairVerdict
 from dedup.params import Params
 from dedup.partition import Partition
 from dedup.signature import estimated_jaccard, from_bytes
+from newsdedup.service.clustering import compare, derive
+from newsdedup.service.runtime import Runtime
 from storage import queries
 from storage.models import Article
-from workers.clustering import Comparison, compare, derive
-from workers.runtime import Runtime
 
 
 class UnknownArticle(LookupError):
@@ -35,7 +37,7 @@ class Explanation:
     estimated_jaccard: float | None
     lsh_would_propose: bool
     shared_anchors: int
-    comparison: Comparison
+    comparison: PairVerdict  # with the shingle overlap also across languages
     shared_terms: list[str]  # across languages: the weightiest evidence terms both have
     rule: str  # how the clusters follow, in words
     overridden: bool  # an operator override, not the links, decided
@@ -48,8 +50,9 @@ def explain(session: Session, runtime: Runtime, url_a: str, url_b: str) -> Expla
     if a.signature is not None and b.signature is not None:
         sig_a, sig_b = from_bytes(a.signature), from_bytes(b.signature)
         estimate = estimated_jaccard(sig_a, sig_b)
-        lsh = runtime.index.lsh
-        collides = any(x == y for x, y in zip(lsh.band_keys(sig_a), lsh.band_keys(sig_b), strict=True))
+        # The bands these settings give: the index itself need not be opened to compare two signatures.
+        bands = banding(runtime.params.lsh_threshold, runtime.params.num_perm)
+        collides = bool(set(band_keys(sig_a, *bands)) & set(band_keys(sig_b, *bands)))
     shared_anchors = int(np.intersect1d(from_bytes(a.anchors or b""), from_bytes(b.anchors or b"")).shape[0])
     comparison = compare(runtime, a, b)
     shared_terms: list[str] = []
@@ -57,7 +60,8 @@ def explain(session: Session, runtime: Runtime, url_a: str, url_b: str) -> Expla
         weights = dict(terms(a.text, a.language))
         other = {key for key, _ in terms(b.text, b.language)}
         shared_terms = sorted(other & set(weights), key=lambda k: (-weights[k], k))[:12]
-    _, links, constraints, derived = derive(session, runtime, {a.id, b.id})
+    d = derive(session, runtime, {a.id, b.id})
+    links, constraints, derived = d.links, d.constraints, d.partition
     kinds = {c.kind for c in constraints if c.kind != "canonical" and {a.id, b.id} & c.articles}
     same = a.cluster_id == b.cluster_id
     together = _together(derived, a.id, b.id)
