@@ -20,8 +20,10 @@ from sqlalchemy import func, select
 
 from bench.services import own_redis, postgres_schema
 from bench.texts import html_pages
+from config import load_settings
 from newsdedup.service.report import iter_cluster_views
-from storage.db import create_db_engine, session_factory
+from newsdedup.service.runtime import Runtime
+from storage.db import create_db_engine
 from storage.models import Article
 from workers.names import PROCESS_PAGE
 from workers.sender import Sender
@@ -96,14 +98,13 @@ def run(workers: int, pages: list[tuple[str, str]]) -> tuple[float, set[frozense
                 process.terminate()
             for process in processes:
                 process.wait(30)
-        engine = create_db_engine(database_url)
-        with session_factory(engine)() as session:
-            clusters = {
-                frozenset(m.url for m in v.members)
-                for v in iter_cluster_views(session)
-                if not v.canonical.url.startswith(WARM_UP_URL)  # one warm-up page per worker
-            }
-        engine.dispose()
+        runtime = Runtime(load_settings().model_copy(update={"database_url": database_url}))
+        clusters = {
+            frozenset(m.url for m in v.members)
+            for v in iter_cluster_views(runtime)
+            if not v.canonical.url.startswith(WARM_UP_URL)  # one warm-up page per worker
+        }
+        runtime.close()
     return len(pages) / elapsed, clusters
 
 

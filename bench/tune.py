@@ -75,7 +75,7 @@ def deriver(runtime: Runtime) -> tuple[Callable[[Params], Clusters], Clusters]:
         links = [queries.edge(k) for k in session.scalars(select(Link))]
         language = queries.languages(session, url)
         judged = judges(session, set(url))
-        stored = [(v.canonical.url, [m.url for m in v.members]) for v in iter_cluster_views(session)]
+    stored = [(v.canonical.url, [m.url for m in v.members]) for v in iter_cluster_views(runtime)]
 
     def clusters(params: Params) -> Clusters:
         result = partition(

@@ -25,8 +25,6 @@ from datasketch import MinHash, MinHashLSH
 from rich.console import Console
 from rich.progress import track
 from rich.table import Table
-from sqlalchemy import func, select
-from sqlalchemy.orm import aliased
 
 from config import load_settings
 from dedup.graph import UnionFind
@@ -36,7 +34,7 @@ from newsdedup.service.page import Page
 from newsdedup.service.processing import process_page
 from newsdedup.service.report import iter_cluster_views
 from newsdedup.service.runtime import Runtime
-from storage.models import Article, Link
+from storage import views
 
 Clusters = list[tuple[str, list[str]]]
 _WORD = re.compile(r"\w+")
@@ -88,10 +86,9 @@ def our_clusters(pages: list[Page], checkpoints: Iterable[int] = ()) -> Run:
                 process_page(page, runtime)
                 if done in marks or done == len(pages):
                     run.counts.append(_cross_language(runtime, done))
-            with runtime.sessions() as session:
-                run.clusters = [
-                    (v.canonical.url, [m.url for m in v.members]) for v in iter_cluster_views(session)
-                ]
+            run.clusters = [
+                (v.canonical.url, [m.url for m in v.members]) for v in iter_cluster_views(runtime)
+            ]
             return run
         finally:
             runtime.close()
@@ -105,19 +102,9 @@ def embedded_runtime(database: Path, **settings: Any) -> Runtime:
 
 
 def _cross_language(runtime: Runtime, documents: int) -> CrossLanguage:
-    a, b = aliased(Article), aliased(Article)
     with runtime.sessions() as session:
-        stored = session.scalar(select(func.count()).select_from(Link).where(Link.score.is_not(None)))
-        joined = session.scalar(
-            select(func.count())
-            .select_from(Link)
-            .join(a, a.id == Link.article_a)
-            .join(b, b.id == Link.article_b)
-            .where(Link.score.is_not(None), a.cluster_id == b.cluster_id)
-        )
-    return CrossLanguage(
-        documents, runtime.counts["cross_language_examined"], int(stored or 0), int(joined or 0)
-    )
+        links = views.cross_language_links(session)
+    return CrossLanguage(documents, runtime.counts["cross_language_examined"], links.stored, links.joined)
 
 
 def baseline_clusters(pages: list[Page]) -> Clusters:

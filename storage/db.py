@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from alembic import command
+from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import Script, ScriptDirectory
@@ -13,6 +14,8 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
+
+from storage.models import Base
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # Any constant will do: it only has to be the same in every process that migrates.
@@ -97,6 +100,13 @@ def pending_revisions(connection: Connection) -> list[Script]:
     for revision in current_revisions(connection):
         applied.update(r.revision for r in script.iterate_revisions(revision, "base"))
     return [r for r in reversed(list(script.walk_revisions("base", "heads"))) if r.revision not in applied]
+
+
+def model_differences(connection: Connection) -> list[Any]:
+    """The differences between the models and the database's schema, as Alembic's autogenerate lists
+    them (the changes of one column grouped in a list)."""
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return list(compare_metadata(context, Base.metadata))
 
 
 def migrate(engine: Engine) -> None:

@@ -1,13 +1,14 @@
-"""The queries the service runs, one function each."""
+"""What processing reads and writes, one function each (what the operator commands read is in
+``storage.views``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar, TypeVarTuple
+from typing import TypeVar
 
-from sqlalchemy import Row, Select, delete, func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from dedup.canonical import Member
@@ -15,12 +16,10 @@ from dedup.crosslang import Match, Span
 from dedup.links import Edge
 from dedup.overrides import Constraint
 from dedup.signature import Signature, from_bytes
+from storage._shared import at_url, chunks, in_chunks
 from storage.models import Article, AssignmentLock, Cluster, Link, Override, OverrideArticle, Related
 
 T = TypeVar("T")
-Ts = TypeVarTuple("Ts")
-# Ids go into IN (...) lists this many at a time (SQLite allows 999 parameters in a statement).
-_CHUNK = 500
 _MEMBER_COLUMNS = (
     Article.id,
     Article.url,
@@ -32,26 +31,10 @@ _MEMBER_COLUMNS = (
 )
 
 
-def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
-    """The distinct ids, sorted, in lists of at most ``_CHUNK``."""
-    ordered = sorted(set(ids))
-    for start in range(0, len(ordered), _CHUNK):
-        yield ordered[start : start + _CHUNK]
-
-
-def _in_chunks(
-    session: Session, ids: Iterable[int], statement: Callable[[list[int]], Select[*Ts]]
-) -> Iterator[Row[*Ts]]:
-    """The rows of ``statement(chunk)`` for the ids, one statement per chunk of ``_CHUNK`` ids (the one
-    place an id list is cut up)."""
-    for chunk in _chunks(ids):
-        yield from session.execute(statement(chunk))
-
-
 def _by_id(session: Session, article_ids: Iterable[int], column: InstrumentedAttribute[T]) -> dict[int, T]:
     """One column of each of these articles that exists, by id."""
     return dict(
-        _in_chunks(session, article_ids, lambda ids: select(Article.id, column).where(Article.id.in_(ids)))
+        in_chunks(session, article_ids, lambda ids: select(Article.id, column).where(Article.id.in_(ids)))
     )
 
 
@@ -64,9 +47,7 @@ def lock_assignment(session: Session) -> None:
 
 def find_article(session: Session, url: str) -> Article | None:
     """The stored article fetched at this URL, or redirected to it."""
-    return session.scalars(
-        select(Article).where(or_(Article.url == url, Article.final_url == url)).order_by(Article.id).limit(1)
-    ).first()
+    return session.scalars(select(Article).where(at_url(url)).order_by(Article.id).limit(1)).first()
 
 
 def content_hashes(session: Session, article_ids: Iterable[int]) -> dict[int, str]:
@@ -112,7 +93,7 @@ def comparables(session: Session, article_ids: Iterable[int]) -> dict[int, Compa
         Article.evidence,
         Article.published_at,
     )
-    rows = _in_chunks(
+    rows = in_chunks(
         session, article_ids, lambda ids: select(Article.id, *columns).where(Article.id.in_(ids))
     )
     return {row[0]: Comparable(*row[1:]) for row in rows}
@@ -120,7 +101,7 @@ def comparables(session: Session, article_ids: Iterable[int]) -> dict[int, Compa
 
 def links_touching(session: Session, article_ids: Iterable[int]) -> list[Link]:
     """Every link with an end among these articles."""
-    rows = _in_chunks(
+    rows = in_chunks(
         session,
         article_ids,
         lambda ids: select(Link).where(or_(Link.article_a.in_(ids), Link.article_b.in_(ids))),
@@ -167,7 +148,7 @@ def cluster_members(session: Session, cluster_ids: Iterable[int]) -> set[int]:
     """The articles of these clusters."""
     return {
         i
-        for (i,) in _in_chunks(
+        for (i,) in in_chunks(
             session, cluster_ids, lambda ids: select(Article.id).where(Article.cluster_id.in_(ids))
         )
     }
@@ -180,7 +161,7 @@ def languages(session: Session, article_ids: Iterable[int]) -> dict[int, str | N
 
 def canonical_members(session: Session, article_ids: Iterable[int]) -> dict[int, Member]:
     """What the canonical choice needs of each of these articles."""
-    rows = _in_chunks(session, article_ids, lambda ids: select(*_MEMBER_COLUMNS).where(Article.id.in_(ids)))
+    rows = in_chunks(session, article_ids, lambda ids: select(*_MEMBER_COLUMNS).where(Article.id.in_(ids)))
     return {row[0]: Member(*row) for row in rows}
 
 
@@ -290,29 +271,6 @@ def store_clusters(
     return final
 
 
-def related_clusters(session: Session, article_ids: Iterable[int]) -> dict[int, list[int]]:
-    """For each of these articles that carries other stories too, the ids of those clusters."""
-    found: dict[int, list[int]] = {}
-
-    def statement(ids: list[int]) -> Select[int, int]:
-        return select(Related.article_id, Related.cluster_id).where(Related.article_id.in_(ids))
-
-    for article_id, cluster_id in sorted(_in_chunks(session, article_ids, statement)):
-        found.setdefault(article_id, []).append(cluster_id)
-    return found
-
-
-def related_articles(session: Session, cluster_id: int) -> list[Article]:
-    """Articles of other clusters that carry this cluster's story too (spliced posts)."""
-    return list(
-        session.scalars(
-            select(Article)
-            .join(Related, Related.article_id == Article.id)
-            .where(Related.cluster_id == cluster_id)
-        )
-    )
-
-
 def signatures(session: Session, batch: int = 10_000) -> Iterator[tuple[int, Signature, Signature, bytes]]:
     """Every stored signature, anchor set and evidence, by article id, streamed (to rebuild the
     indexes)."""
@@ -325,56 +283,6 @@ def signatures(session: Session, batch: int = 10_000) -> Iterator[tuple[int, Sig
     for article_id, signature, anchors, evidence in rows:
         if signature is not None:
             yield article_id, from_bytes(signature), from_bytes(anchors or b""), evidence or b""
-
-
-@dataclass(frozen=True)
-class ClusterRow:
-    """A cluster with its canonical article, as listings show it."""
-
-    id: int
-    size: int
-    canonical_url: str | None
-    canonical_title: str | None
-    updated_at: object
-
-
-def list_clusters(session: Session, min_size: int = 1, limit: int | None = None) -> list[ClusterRow]:
-    """Clusters of at least ``min_size`` articles, largest first, then by id."""
-    query = (
-        select(Cluster.id, Cluster.size, Article.url, Article.title, Cluster.updated_at)
-        .outerjoin(Article, Article.id == Cluster.canonical_article_id)
-        .where(Cluster.size >= min_size)
-        .order_by(Cluster.size.desc(), Cluster.id)
-    )
-    if limit is not None:
-        query = query.limit(limit)
-    return [ClusterRow(*row) for row in session.execute(query)]
-
-
-def count_clusters(session: Session, min_size: int = 1) -> int:
-    """How many clusters have at least ``min_size`` articles."""
-    return int(session.scalar(select(func.count(Cluster.id)).where(Cluster.size >= min_size)) or 0)
-
-
-def counts(session: Session) -> dict[str, int]:
-    """Totals for ``newsdedup stats``."""
-    articles = session.scalar(select(func.count(Article.id))) or 0
-    clusters = session.scalar(select(func.count(Cluster.id)).where(Cluster.size > 0)) or 0
-    multi = session.scalar(select(func.count(Cluster.id)).where(Cluster.size > 1)) or 0
-    in_multi = session.scalar(select(func.coalesce(func.sum(Cluster.size), 0)).where(Cluster.size > 1)) or 0
-    unsigned = session.scalar(select(func.count(Article.id)).where(Article.signature.is_(None))) or 0
-    return {
-        "articles": int(articles),
-        "clusters": int(clusters),
-        "clusters_with_copies": int(multi),
-        "articles_in_clusters_with_copies": int(in_multi),
-        "articles_too_short_to_sign": int(unsigned),
-    }
-
-
-def article_text(session: Session, article_id: int) -> str:
-    """The clean text of one article ('' if there is no such article)."""
-    return session.scalar(select(Article.text).where(Article.id == article_id)) or ""
 
 
 def add_override(
@@ -408,7 +316,7 @@ def constraints(session: Session, article_ids: Iterable[int]) -> list[Constraint
     its articles together, a split takes out its side 0 (apart from its side 1), a canonical names its
     side 0."""
     touching: set[int] = set()
-    for chunk in _chunks(article_ids):
+    for chunk in chunks(article_ids):
         touching.update(
             session.scalars(select(OverrideArticle.override_id).where(OverrideArticle.article_id.in_(chunk)))
         )
@@ -429,27 +337,3 @@ def constraints(session: Session, article_ids: Iterable[int]) -> list[Constraint
         else:
             apart[override_id].add(article_id)
     return [Constraint(i, kinds[i], frozenset(named[i]), frozenset(apart[i])) for i in sorted(kinds)]
-
-
-def overrides_of_cluster(session: Session, cluster_id: int) -> list[tuple[Override, list[str]]]:
-    """The overrides that name a member of this cluster, oldest first, with the URLs they name: of a
-    merge all, of a split the articles split off, of a canonical the one chosen."""
-    found = list(
-        session.scalars(
-            select(Override)
-            .join(OverrideArticle, OverrideArticle.override_id == Override.id)
-            .join(Article, Article.id == OverrideArticle.article_id)
-            .where(Article.cluster_id == cluster_id)
-            .distinct()
-            .order_by(Override.id)
-        )
-    )
-    result = []
-    for override in found:
-        named = select(Article.url).join(OverrideArticle, OverrideArticle.article_id == Article.id)
-        named = named.where(OverrideArticle.override_id == override.id)
-        if override.kind != "merge":
-            named = named.where(OverrideArticle.side == 0)
-        urls = session.scalars(named.order_by(Article.id))
-        result.append((override, list(urls)))
-    return result

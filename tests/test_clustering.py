@@ -27,8 +27,7 @@ def ingest(runtime: Runtime, *pages: tuple[str, str]) -> None:
 
 
 def clusters(runtime: Runtime) -> dict[int, set[str]]:
-    with runtime.sessions() as session:
-        return {v.id: {m.url for m in v.members} for v in iter_cluster_views(session)}
+    return {v.id: {m.url for m in v.members} for v in iter_cluster_views(runtime)}
 
 
 def words(text: str, start: float, end: float) -> str:

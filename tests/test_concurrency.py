@@ -15,7 +15,6 @@ from newsdedup.service.page import Page
 from newsdedup.service.processing import process_page
 from newsdedup.service.report import iter_cluster_views
 from newsdedup.service.runtime import Runtime
-from storage.db import create_db_engine, session_factory
 from storage.models import Article
 from tests.celery_worker import child_env, running_worker
 from tests.conftest import CORPUS, needs_corpus
@@ -45,18 +44,16 @@ def pages() -> list[Page]:
 
 
 def partition(runtime: Runtime) -> set[frozenset[str]]:
-    with runtime.sessions() as session:
-        return {frozenset(m.url for m in v.members) for v in iter_cluster_views(session)}
+    return {frozenset(m.url for m in v.members) for v in iter_cluster_views(runtime)}
 
 
 def clusters_of(database_url: str) -> dict[frozenset[str], str]:
     """Each stored cluster as the set of its member URLs, with its canonical URL."""
-    engine = create_db_engine(database_url)
+    runtime = Runtime(load_settings().model_copy(update={"database_url": database_url}))
     try:
-        with session_factory(engine)() as session:
-            return {frozenset(m.url for m in v.members): v.canonical.url for v in iter_cluster_views(session)}
+        return {frozenset(m.url for m in v.members): v.canonical.url for v in iter_cluster_views(runtime)}
     finally:
-        engine.dispose()
+        runtime.close()
 
 
 def ingest(path: Path, env: dict[str, str], cwd: Path, *options: str) -> str:

@@ -49,8 +49,7 @@ def process(
 
 
 def cluster_of(runtime: Runtime, url: str) -> int:
-    with runtime.sessions() as session:
-        return next(v.id for v in iter_cluster_views(session) if url in {m.url for m in v.members})
+    return next(v.id for v in iter_cluster_views(runtime) if url in {m.url for m in v.members})
 
 
 def test_plain_diff_marks_paragraphs_with_minus_and_plus() -> None:

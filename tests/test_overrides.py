@@ -43,13 +43,11 @@ def process(runtime: Runtime, url: str, text: str) -> str:
 
 def clusters(runtime: Runtime) -> list[tuple[str, set[str]]]:
     """(canonical URL, member URLs) of every cluster, by cluster id."""
-    with runtime.sessions() as session:
-        return [(v.canonical.url, {m.url for m in v.members}) for v in iter_cluster_views(session)]
+    return [(v.canonical.url, {m.url for m in v.members}) for v in iter_cluster_views(runtime)]
 
 
 def cluster_of(runtime: Runtime, url: str) -> int:
-    with runtime.sessions() as session:
-        return next(v.id for v in iter_cluster_views(session) if url in {m.url for m in v.members})
+    return next(v.id for v in iter_cluster_views(runtime) if url in {m.url for m in v.members})
 
 
 def rebuild_and_reindex() -> None:

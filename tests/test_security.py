@@ -43,7 +43,7 @@ from newsdedup.cli.errors import excepthook
 from newsdedup.service.page import Page
 from newsdedup.service.processing import process_page
 from newsdedup.service.runtime import Runtime
-from storage import queries
+from storage import queries, views
 from tests.conftest import ROOT, crawl_env
 from tests.stories import story
 
@@ -431,7 +431,7 @@ def test_the_good_page_of_that_crawl_is_stored_verbatim(
     runtime = _stored(crawls.wire.database, monkeypatch)
     with runtime.sessions() as session:
         article = queries.find_article(session, "http://news.example/story")
-        totals = queries.counts(session)
+        totals = views.totals(session)
     assert article is not None
     assert article.title == TITLE
     for text in HOSTILE:
@@ -925,7 +925,7 @@ def test_hostile_text_is_stored_and_shown_verbatim(
     runtime = Runtime.from_settings(load_settings())
     with runtime.sessions() as session:
         article = queries.find_article(session, document["url"])
-        totals = queries.counts(session)
+        totals = views.totals(session)
     assert article is not None
     assert article.title == TITLE
     for text in HOSTILE:

@@ -85,8 +85,7 @@ def test_translations_join_their_original_and_the_original_stays_canonical(runti
     for page in pages:
         process_page(page, runtime)
 
-    with runtime.sessions() as session:
-        views = list(iter_cluster_views(session))
+    views = list(iter_cluster_views(runtime))
     found = {frozenset(m.url for m in v.members): v.canonical.url for v in views}
     assert found == {
         frozenset(

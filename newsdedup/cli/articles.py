@@ -15,10 +15,9 @@ from dedup.document import NoStoryText
 from newsdedup.cli.context import reads
 from newsdedup.cli.errors import CLIError
 from newsdedup.cli.render import plural, shown
-from newsdedup.service.find import Match, closest_clusters
+from newsdedup.service.find import Match, closest_clusters, stored_article
 from newsdedup.service.runtime import Runtime
-from storage import queries
-from storage.models import Article, Cluster
+from storage.views import StoredArticle
 
 
 @click.group()
@@ -35,21 +34,18 @@ def find(runtime: Runtime, query: str, as_json: bool) -> None:
     story of QUERY (a text; `-` reads it from stdin), best first: cluster id, canonical URL,
     similarity and relation (copy, part, translation, source)."""
     text = sys.stdin.read() if query == "-" else query
-    with runtime.sessions() as session:
-        article = queries.find_article(session, text.strip()) if _looks_like_url(text) else None
-        if article is not None:
-            cluster = session.get(Cluster, article.cluster_id) if article.cluster_id is not None else None
-            canonical = session.get(Article, cluster.canonical_article_id) if cluster else None
-            _print_stored(article, cluster, canonical, as_json)
-            return
-        if _looks_like_url(text):
+    if _looks_like_url(text):
+        article = stored_article(runtime, text.strip())
+        if article is None:
             raise CLIError(
                 f"no stored article at {text.strip()}: pass the text itself to find its closest clusters"
             )
-        try:
-            matches = closest_clusters(session, runtime, text)
-        except NoStoryText as error:
-            raise CLIError(f"not a story: {error}") from error
+        _print_stored(article, as_json)
+        return
+    try:
+        matches = closest_clusters(runtime, text)
+    except NoStoryText as error:
+        raise CLIError(f"not a story: {error}") from error
     _print_matches(matches, as_json)
 
 
@@ -58,24 +54,25 @@ def _looks_like_url(text: str) -> bool:
     return len(words) == 1 and "://" in words[0]
 
 
-def _print_stored(
-    article: Article, cluster: Cluster | None, canonical: Article | None, as_json: bool
-) -> None:
+def _print_stored(article: StoredArticle, as_json: bool) -> None:
     line = {
         "url": article.url,
-        "article_id": article.id,
+        "article_id": article.article_id,
         "cluster_id": article.cluster_id,
-        "size": cluster.size if cluster else None,
-        "canonical_url": canonical.url if canonical else None,
-        "is_canonical": canonical is not None and canonical.id == article.id,
+        "size": article.cluster_size,
+        "canonical_url": article.canonical_url,
+        "is_canonical": article.is_canonical,
     }
     if as_json:
         click.echo(redact_text(json.dumps(line, ensure_ascii=False)))
         return
-    role = "its canonical version" if line["is_canonical"] else f"canonical {line['canonical_url']}"
-    size = plural(cluster.size, "article") if cluster else "?"
+    role = "its canonical version" if article.is_canonical else f"canonical {article.canonical_url}"
+    size = "?" if article.cluster_size is None else plural(article.cluster_size, "article")
     Console().print(
-        shown(f"{article.url}: stored, article {article.id}, cluster {article.cluster_id} ({size}), {role}")
+        shown(
+            f"{article.url}: stored, article {article.article_id}, cluster {article.cluster_id} ({size}), "
+            f"{role}"
+        )
     )
 
 

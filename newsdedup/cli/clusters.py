@@ -19,11 +19,15 @@ from newsdedup.cli.diff import plain_lines, side_by_side
 from newsdedup.cli.errors import CLIError
 from newsdedup.cli.export import export_progress, write_csv, write_jsonl
 from newsdedup.cli.render import cluster_table, override_dict, override_line, shown
-from newsdedup.service.explain import Explanation, UnknownArticle, explain
-from newsdedup.service.report import cluster_view, iter_cluster_views
+from newsdedup.service.explain import ExplainedArticle, Explanation, UnknownArticle, explain
+from newsdedup.service.report import (
+    article_text,
+    cluster_count,
+    cluster_detail,
+    cluster_list,
+    iter_cluster_views,
+)
 from newsdedup.service.runtime import Runtime
-from storage import queries
-from storage.models import Article
 
 _HEAD_CHARS = 600
 _MIN_SIZE = click.option(
@@ -51,8 +55,7 @@ clusters.add_command(set_canonical)
 @reads
 def list_clusters(runtime: Runtime, min_size: int, limit: int | None, as_json: bool) -> None:
     """Clusters, largest first: id, size, canonical URL and title."""
-    with runtime.sessions() as session:
-        rows = queries.list_clusters(session, min_size=min_size, limit=limit)
+    rows = cluster_list(runtime, min_size=min_size, limit=limit)
     if as_json:
         for row in rows:
             line = {
@@ -88,25 +91,21 @@ def show(runtime: Runtime, cluster_id: int, diff_url: str | None, as_json: bool)
     """One cluster: the head of the canonical text, every member with its source link, and the
     overrides that touch it. With --diff URL: that member against the canonical, paragraph by
     paragraph (side by side, changes highlighted, on a terminal; -/+ lines otherwise)."""
-    with runtime.sessions() as session:
-        view = cluster_view(session, cluster_id)
-        if view is None:
-            raise CLIError(f"no cluster {cluster_id}: `newsdedup clusters list` shows the ids")
-        text = queries.article_text(session, view.canonical.article_id)
-        overrides = queries.overrides_of_cluster(session, cluster_id)
-        if diff_url is not None:
-            member = next((m for m in view.members if diff_url in (m.url, m.final_url)), None)
-            if member is None:
-                raise CLIError(
-                    f"{diff_url} is not in cluster {cluster_id}: "
-                    f"`newsdedup clusters show {cluster_id}` lists its members"
-                )
-            _print_diff(
-                view.canonical.url, member.url, text, queries.article_text(session, member.article_id)
+    detail = cluster_detail(runtime, cluster_id)
+    if detail is None:
+        raise CLIError(f"no cluster {cluster_id}: `newsdedup clusters list` shows the ids")
+    view, text, overrides = detail.view, detail.canonical_text, detail.overrides
+    if diff_url is not None:
+        member = next((m for m in view.members if diff_url in (m.url, m.final_url)), None)
+        if member is None:
+            raise CLIError(
+                f"{diff_url} is not in cluster {cluster_id}: "
+                f"`newsdedup clusters show {cluster_id}` lists its members"
             )
-            return
+        _print_diff(view.canonical.url, member.url, text, article_text(runtime, member.article_id))
+        return
     if as_json:
-        line = view.as_dict() | {"overrides": [override_dict(o, urls) for o, urls in overrides]}
+        line = view.as_dict() | {"overrides": [override_dict(o) for o in overrides]}
         click.echo(redact_text(json.dumps(line, ensure_ascii=False)))
         return
     console = Console()
@@ -132,8 +131,8 @@ def show(runtime: Runtime, cluster_id: int, diff_url: str | None, as_json: bool)
     if overrides:
         console.print()
         console.print("[bold]overrides[/bold] (operator corrections, oldest first; the latest wins)")
-        for override, urls in overrides:
-            console.print(shown(f"  {override_line(override, urls)}"))
+        for override in overrides:
+            console.print(shown(f"  {override_line(override)}"))
 
 
 def _print_diff(canonical_url: str, member_url: str, canonical: str, member: str) -> None:
@@ -165,17 +164,16 @@ def export(runtime: Runtime, output_format: str, output: Path | None, min_size: 
     """Every cluster (singletons included): as JSON lines (cluster_id, canonical_url, size, members)
     or as CSV, one row per member. A progress bar on stderr on a terminal when the output goes to a file."""
     write = write_csv if output_format == "csv" else write_jsonl
-    with runtime.sessions() as session:
-        total = queries.count_clusters(session, min_size)
-        with export_progress(total, to_terminal=output is None and sys.stdout.isatty()) as advance:
-            views = iter_cluster_views(session, min_size=min_size)
-            if output is None:
-                count = write(sys.stdout, views, advance)
-            else:
-                partial = output.with_name(output.name + ".partial")
-                with partial.open("w", encoding="utf-8", newline="") as f:
-                    count = write(f, views, advance)
-                partial.replace(output)  # a reader never sees half a file
+    total = cluster_count(runtime, min_size)
+    with export_progress(total, to_terminal=output is None and sys.stdout.isatty()) as advance:
+        views = iter_cluster_views(runtime, min_size=min_size)
+        if output is None:
+            count = write(sys.stdout, views, advance)
+        else:
+            partial = output.with_name(output.name + ".partial")
+            with partial.open("w", encoding="utf-8", newline="") as f:
+                count = write(f, views, advance)
+            partial.replace(output)  # a reader never sees half a file
     if output is not None:
         click.echo(f"exported {count} clusters to {output}", err=True)
 
@@ -190,32 +188,29 @@ def why(runtime: Runtime, url_a: str, url_b: str) -> None:
     thresholds, the verdict on the pair, and the rule that joined or separated their clusters (a
     direct link, a chain, a translation tie and its margin, a splice, an override)."""
     p = runtime.params
-    with runtime.sessions() as session:
-        try:
-            e = explain(session, runtime, url_a, url_b)
-        except UnknownArticle as error:
-            raise CLIError(f"{error}: `newsdedup clusters show ID` lists stored URLs") from error
-        o = e.comparison.overlap
-        assert o is not None  # compare fills it in every language
-        lines = [*_describe("A", e.a, o.size_a), *_describe("B", e.b, o.size_b), ""]
-        estimate = (
-            "- (a text too short to sign)" if e.estimated_jaccard is None else f"{e.estimated_jaccard:.3f}"
-        )
-        proposes = "proposes" if e.lsh_would_propose else "does not propose"
-        lines += [
-            f"estimated Jaccard: {estimate} (MinHash, {p.num_perm} permutations)",
-            f"exact Jaccard:     {o.jaccard:.3f} ({o.shared} shingles shared)",
-            f"containment:       A in B {o.a_in_b:.3f}, B in A {o.b_in_a:.3f}",
-            f"candidates:        MinHash LSH {proposes} them (threshold {p.lsh_threshold}); "
-            f"{e.shared_anchors} anchors shared ({p.min_shared_anchors} make a candidate)",
-            f"thresholds:        copy: Jaccard ≥ {p.min_jaccard}, "
-            f"or each holds ≥ {p.min_containment} of the other;",
-            f"                   part: ≥ {p.min_containment} of the smaller in the larger; "
-            f"both texts ≥ {p.min_shingles} shingles",
-            *_evidence_lines(e, p),
-            f"verdict:           {_verdict(e, p)}",
-            f"clusters:          {e.rule}",
-        ]
+    try:
+        e = explain(runtime, url_a, url_b)
+    except UnknownArticle as error:
+        raise CLIError(f"{error}: `newsdedup clusters show ID` lists stored URLs") from error
+    o = e.comparison.overlap
+    assert o is not None  # compare fills it in every language
+    lines = [*_describe("A", e.a, o.size_a), *_describe("B", e.b, o.size_b), ""]
+    estimate = "- (a text too short to sign)" if e.estimated_jaccard is None else f"{e.estimated_jaccard:.3f}"
+    proposes = "proposes" if e.lsh_would_propose else "does not propose"
+    lines += [
+        f"estimated Jaccard: {estimate} (MinHash, {p.num_perm} permutations)",
+        f"exact Jaccard:     {o.jaccard:.3f} ({o.shared} shingles shared)",
+        f"containment:       A in B {o.a_in_b:.3f}, B in A {o.b_in_a:.3f}",
+        f"candidates:        MinHash LSH {proposes} them (threshold {p.lsh_threshold}); "
+        f"{e.shared_anchors} anchors shared ({p.min_shared_anchors} make a candidate)",
+        f"thresholds:        copy: Jaccard ≥ {p.min_jaccard}, "
+        f"or each holds ≥ {p.min_containment} of the other;",
+        f"                   part: ≥ {p.min_containment} of the smaller in the larger; "
+        f"both texts ≥ {p.min_shingles} shingles",
+        *_evidence_lines(e, p),
+        f"verdict:           {_verdict(e, p)}",
+        f"clusters:          {e.rule}",
+    ]
     click.echo(redact_text("\n".join(lines)))  # stored URLs: any password in them shows as ***
 
 
@@ -252,7 +247,7 @@ def _evidence_lines(e: Explanation, p: Params) -> list[str]:
     ]
 
 
-def _describe(label: str, article: Article, shingle_count: int) -> list[str]:
+def _describe(label: str, article: ExplainedArticle, shingle_count: int) -> list[str]:
     return [
         f"{label}  {article.url}",
         f"   article {article.id}, cluster {article.cluster_id}, {article.language or '?'}, "

@@ -7,7 +7,6 @@ from collections.abc import Callable
 
 import click
 from rich.console import Console
-from sqlalchemy.orm import Session
 
 from newsdedup.cli.context import writes
 from newsdedup.cli.errors import CLIError
@@ -16,7 +15,7 @@ from newsdedup.service.corrections import CorrectionError
 from newsdedup.service.corrections import merge as merge_clusters
 from newsdedup.service.corrections import set_canonical as choose_canonical
 from newsdedup.service.corrections import split as split_cluster
-from newsdedup.service.report import cluster_view
+from newsdedup.service.report import cluster_views
 from newsdedup.service.runtime import Runtime
 
 _NOTE = click.option(
@@ -33,7 +32,7 @@ _OPERATOR = click.option("--operator", default=None, help="Who: stored with the 
 @writes
 def merge(runtime: Runtime, cluster_a: int, cluster_b: int, note: str | None, operator: str | None) -> None:
     """Hold two clusters together, whatever their links say, and print the result."""
-    _correct(runtime, lambda s, r: merge_clusters(s, r, cluster_a, cluster_b, note, operator))
+    _correct(runtime, lambda: merge_clusters(runtime, cluster_a, cluster_b, note, operator))
 
 
 @click.command("split")
@@ -46,7 +45,7 @@ def split(
     runtime: Runtime, cluster_id: int, urls: tuple[str, ...], note: str | None, operator: str | None
 ) -> None:
     """Take the articles at URLS out of a cluster into one of their own, and print both."""
-    _correct(runtime, lambda s, r: split_cluster(s, r, cluster_id, list(urls), note, operator))
+    _correct(runtime, lambda: split_cluster(runtime, cluster_id, list(urls), note, operator))
 
 
 @click.command("set-canonical")
@@ -59,15 +58,13 @@ def set_canonical(
     runtime: Runtime, cluster_id: int, url: str, note: str | None, operator: str | None
 ) -> None:
     """Make the article at URL the canonical version of its cluster, and print the cluster."""
-    _correct(runtime, lambda s, r: choose_canonical(s, r, cluster_id, url, note, operator))
+    _correct(runtime, lambda: choose_canonical(runtime, cluster_id, url, note, operator))
 
 
-def _correct(runtime: Runtime, action: Callable[[Session, Runtime], list[int]]) -> None:
+def _correct(runtime: Runtime, correction: Callable[[], list[int]]) -> None:
+    """Make the correction, then print the clusters it leaves."""
     try:
-        with runtime.sessions.begin() as session:
-            cluster_ids = action(session, runtime)
+        cluster_ids = correction()
     except CorrectionError as error:
         raise CLIError(str(error)) from error
-    with runtime.sessions() as session:
-        views = [v for v in (cluster_view(session, c) for c in cluster_ids) if v is not None]
-    print_clusters(Console(), views)
+    print_clusters(Console(), cluster_views(runtime, cluster_ids))

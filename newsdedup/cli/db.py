@@ -11,8 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 import click
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlalchemy import Connection, Engine
 from sqlalchemy.types import TypeEngine
 
@@ -24,10 +22,10 @@ from storage.db import (
     create_db_engine,
     current_revisions,
     migrate,
+    model_differences,
     pending_revisions,
     unknown_revisions,
 )
-from storage.models import Base
 
 
 def pending_migrations(connection: Connection) -> list[str]:
@@ -41,8 +39,7 @@ def pending_migrations(connection: Connection) -> list[str]:
 
 def drift(connection: Connection) -> list[str]:
     """One line per difference between the models and the database's schema (Alembic autogenerate)."""
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
-    return [describe(diff) for diff in _flatten(compare_metadata(context, Base.metadata))]
+    return [describe(diff) for diff in _flatten(model_differences(connection))]
 
 
 def _flatten(diffs: list[Any]) -> list[tuple[Any, ...]]:
@@ -57,7 +54,7 @@ _WHERE = {"add": "in the models but not in the database", "remove": "in the data
 
 
 def describe(diff: tuple[Any, ...]) -> str:
-    """A difference from ``compare_metadata`` in words."""
+    """A difference from ``model_differences`` (Alembic's ``compare_metadata``) in words."""
     kind = diff[0]
     action, _, what = kind.partition("_")
     if kind in ("add_table", "remove_table"):

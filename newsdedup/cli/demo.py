@@ -60,8 +60,7 @@ def demo(configured: Settings, database: Path, serve: bool) -> None:
             summaries = crawl(runtime.sources, settings, _DEMO_CRAWL, install_root_handler=False)
         console.print(summary_table(summaries))
         console.print()
-        with runtime.require_current_schema().sessions() as session:
-            views = list(iter_cluster_views(session))
+        views = list(iter_cluster_views(runtime.require_current_schema()))
         views.sort(key=lambda v: (-len(v.members), v.id))
         print_clusters(console, views)
         pages = sum(int(s["pages"]) for s in summaries.values())

@@ -15,10 +15,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from newsdedup.cli.context import uses_runtime
 from newsdedup.cli.errors import CLIError, SetupError
 from newsdedup.cli.render import plural
+from newsdedup.service import report
 from newsdedup.service.ingest import BadLine, read_documents
 from newsdedup.service.processing import process_page
 from newsdedup.service.runtime import Runtime
-from storage import queries
 
 if TYPE_CHECKING:
     from config import Settings
@@ -106,8 +106,7 @@ def _summary(counts: Counter[str], runtime: Runtime | None) -> str:
     ]
     line = f"{plural(documents, 'line')}: " + (", ".join(parts) if parts else "nothing to do")
     if runtime is not None:
-        with runtime.sessions() as session:
-            totals = queries.counts(session)
+        totals = report.totals(runtime)
         line += (
             f"; stored {plural(totals['articles'], 'article')} in {plural(totals['clusters'], 'cluster')} "
             f"({totals['clusters_with_copies']} with copies)"

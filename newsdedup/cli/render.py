@@ -13,7 +13,7 @@ from rich.text import Text
 
 from config.redact import redact_text
 from newsdedup.service.report import ClusterView
-from storage.models import Override
+from storage.views import OverrideRow
 
 
 def shown(value: str) -> Text:
@@ -63,28 +63,28 @@ def print_clusters(console: Console, views: list[ClusterView]) -> None:
         console.print()
 
 
-def override_line(override: Override, urls: list[str]) -> str:
+def override_line(override: OverrideRow) -> str:
     """One override as `clusters show` lists it: '#3 2026-11-27 08:50 UTC merge of clusters 4 and 9 (by
     ann: same event)'."""
     when = override.created_at.strftime("%Y-%m-%d %H:%M UTC")
     if override.kind == "merge":
         what = f"merge of clusters {override.cluster_a} and {override.cluster_b}"
     elif override.kind == "split":
-        what = f"split of {', '.join(urls)} from cluster {override.cluster_a}"
+        what = f"split of {', '.join(override.urls)} from cluster {override.cluster_a}"
     else:
-        what = f"canonical: {', '.join(urls)}"
+        what = f"canonical: {', '.join(override.urls)}"
     by = f"by {override.operator}" if override.operator else ""
     detail = ": ".join(part for part in (by, override.note or "") if part)
     return f"#{override.id} {when} {what}" + (f" ({detail})" if detail else "")
 
 
-def override_dict(override: Override, urls: list[str]) -> dict[str, object]:
+def override_dict(override: OverrideRow) -> dict[str, object]:
     """One override for `--json` output (URLs redacted by the caller)."""
     return {
         "id": override.id,
         "kind": override.kind,
         "clusters": [c for c in (override.cluster_a, override.cluster_b) if c is not None],
-        "urls": urls,
+        "urls": list(override.urls),
         "note": override.note,
         "operator": override.operator,
         "created_at": override.created_at.isoformat(),

@@ -12,7 +12,7 @@ from config.sources import load_sources
 from newsdedup.cli.context import uses_settings, writes
 from newsdedup.cli.errors import SetupError
 from newsdedup.cli.reindex import rebuild_index
-from newsdedup.service.clustering import relink_all
+from newsdedup.service import corrections
 from newsdedup.service.runtime import Runtime
 
 CELERY_APP = "workers.app"
@@ -76,8 +76,7 @@ def rebuild(runtime: Runtime, relink: bool) -> None:
     existed: links and clusters are derived anew from the stored texts (cluster ids are kept where
     their members stay together)."""
     if relink:
-        with runtime.sessions.begin() as session:
-            count = relink_all(session, runtime)
+        count = corrections.relink(runtime)
         click.echo(f"linked {count} pairs; indexed {len(runtime.index)} articles")
         return
     rebuild_index(runtime)

@@ -13,9 +13,9 @@ from rich.console import Console
 from rich.table import Table
 
 from newsdedup.cli.context import reads
+from newsdedup.service.report import Statistics, statistics
 from newsdedup.service.runtime import Runtime
-from storage import queries
-from storage.stats import SourceStats, size_distribution, source_stats
+from storage.stats import SourceStats
 
 SOURCE_COLUMNS = ("runs", "pages", "errors", "articles", "clusters")
 
@@ -26,25 +26,21 @@ SOURCE_COLUMNS = ("runs", "pages", "errors", "articles", "clusters")
 def stats(runtime: Runtime, as_json: bool) -> None:
     """Per source: crawl runs, pages fetched, errors, articles stored, clusters it opened (its article
     was the first of the cluster), last run and its duration; cluster sizes; totals and index size."""
-    with runtime.sessions() as session:
-        sources = source_stats(session)
-        sizes = size_distribution(session)
-        totals = queries.counts(session)
-    totals["indexed_articles"] = runtime.indexed_articles()
+    figures = statistics(runtime)
     if as_json:
-        click.echo(json.dumps(as_document(sources, sizes, totals), sort_keys=True))
+        click.echo(json.dumps(as_document(figures), sort_keys=True))
         return
     console = Console()
-    if sources:
-        console.print(sources_table(sources))
-    console.print(sizes_table(sizes))
-    console.print(totals_table(totals))
+    if figures.sources:
+        console.print(sources_table(figures.sources))
+    console.print(sizes_table(figures.sizes))
+    console.print(totals_table(figures.totals))
 
 
-def as_document(sources: list[SourceStats], sizes: dict[str, int], totals: dict[str, int]) -> dict[str, Any]:
+def as_document(figures: Statistics) -> dict[str, Any]:
     """What --json prints: {"sources": [...], "cluster_sizes": {...}, "totals": {...}}."""
-    rows = [{**asdict(s), "last_run": _iso(s.last_run)} for s in sources]
-    return {"sources": rows, "cluster_sizes": sizes, "totals": totals}
+    rows = [{**asdict(s), "last_run": _iso(s.last_run)} for s in figures.sources]
+    return {"sources": rows, "cluster_sizes": figures.sizes, "totals": figures.totals}
 
 
 def sources_table(sources: list[SourceStats]) -> Table:

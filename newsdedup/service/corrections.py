@@ -1,15 +1,17 @@
-"""Operator corrections: merge two clusters, split articles off a cluster, choose a canonical.
+"""Operator corrections: merge two clusters, split articles off a cluster, choose a canonical; and,
+after a change of thresholds or shingling, every link and cluster derived anew (``relink``).
 
-Each is stored as an override (``storage.models.Override``) naming articles, and the clusters around
-them are derived again under the assignment lock, the overrides applied (``dedup.overrides``). The
-same derivation runs whenever a page is processed and in ``relink_all``, so a correction lasts.
+Each correction is stored as an override (``storage.models.Override``) naming articles, and the
+clusters around them are derived again under the assignment lock, the overrides applied
+(``dedup.overrides``). The same derivation runs whenever a page is processed and in ``relink``, so a
+correction lasts. Each function runs in a transaction of its own.
 """
 
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from newsdedup.service.clustering import recluster
+from newsdedup.service.clustering import recluster, relink_all
 from newsdedup.service.runtime import Runtime
 from storage import queries
 from storage.models import Article
@@ -20,19 +22,19 @@ class CorrectionError(ValueError):
 
 
 def merge(
-    session: Session, runtime: Runtime, a: int, b: int, note: str | None = None, operator: str | None = None
+    runtime: Runtime, a: int, b: int, note: str | None = None, operator: str | None = None
 ) -> list[int]:
     """Hold the members of clusters ``a`` and ``b`` together. Returns the resulting cluster's id."""
     if a == b:
         raise CorrectionError(f"cluster {a} cannot be merged with itself")
-    queries.lock_assignment(session)
-    first, second = _member_ids(session, a), _member_ids(session, b)
-    queries.add_override(session, "merge", [first, second], [a, b], note, operator)
-    return _rederive(session, runtime, sorted(first | second))
+    with runtime.sessions.begin() as session:
+        queries.lock_assignment(session)
+        first, second = _member_ids(session, a), _member_ids(session, b)
+        queries.add_override(session, "merge", [first, second], [a, b], note, operator)
+        return _rederive(session, runtime, sorted(first | second))
 
 
 def split(
-    session: Session,
     runtime: Runtime,
     cluster_id: int,
     urls: list[str],
@@ -41,19 +43,19 @@ def split(
 ) -> list[int]:
     """Make the articles at ``urls`` a cluster of their own, apart from the rest of ``cluster_id``.
     Returns the ids of the resulting clusters (theirs first)."""
-    queries.lock_assignment(session)
-    members = _member_ids(session, cluster_id)
-    chosen = {_member(session, cluster_id, url).id for url in urls}
-    if chosen == members:
-        raise CorrectionError(
-            f"these are all the members of cluster {cluster_id}: nothing is left to split from"
-        )
-    queries.add_override(session, "split", [chosen, members - chosen], [cluster_id], note, operator)
-    return _rederive(session, runtime, sorted(chosen) + sorted(members - chosen))
+    with runtime.sessions.begin() as session:
+        queries.lock_assignment(session)
+        members = _member_ids(session, cluster_id)
+        chosen = {_member(session, cluster_id, url).id for url in urls}
+        if chosen == members:
+            raise CorrectionError(
+                f"these are all the members of cluster {cluster_id}: nothing is left to split from"
+            )
+        queries.add_override(session, "split", [chosen, members - chosen], [cluster_id], note, operator)
+        return _rederive(session, runtime, sorted(chosen) + sorted(members - chosen))
 
 
 def set_canonical(
-    session: Session,
     runtime: Runtime,
     cluster_id: int,
     url: str,
@@ -61,10 +63,18 @@ def set_canonical(
     operator: str | None = None,
 ) -> list[int]:
     """Make the article at ``url`` the canonical version of its cluster. Returns the cluster's id."""
-    queries.lock_assignment(session)
-    article = _member(session, cluster_id, url)
-    queries.add_override(session, "canonical", [{article.id}], [cluster_id], note, operator)
-    return _rederive(session, runtime, [article.id])
+    with runtime.sessions.begin() as session:
+        queries.lock_assignment(session)
+        article = _member(session, cluster_id, url)
+        queries.add_override(session, "canonical", [{article.id}], [cluster_id], note, operator)
+        return _rederive(session, runtime, [article.id])
+
+
+def relink(runtime: Runtime) -> int:
+    """Every link computed anew from the stored texts and every cluster derived again, in one
+    transaction (``newsdedup.service.clustering.relink_all``). Returns the number of links."""
+    with runtime.sessions.begin() as session:
+        return relink_all(session, runtime)
 
 
 def _rederive(session: Session, runtime: Runtime, start: list[int]) -> list[int]:

@@ -31,9 +31,19 @@ class UnknownArticle(LookupError):
 
 
 @dataclass(frozen=True)
+class ExplainedArticle:
+    """One of the two articles: where it is stored, and in which language."""
+
+    id: int
+    url: str
+    cluster_id: int | None
+    language: str | None
+
+
+@dataclass(frozen=True)
 class Explanation:
-    a: Article
-    b: Article
+    a: ExplainedArticle
+    b: ExplainedArticle
     estimated_jaccard: float | None
     lsh_would_propose: bool
     shared_anchors: int
@@ -43,7 +53,14 @@ class Explanation:
     overridden: bool  # an operator override, not the links, decided
 
 
-def explain(session: Session, runtime: Runtime, url_a: str, url_b: str) -> Explanation:
+def explain(runtime: Runtime, url_a: str, url_b: str) -> Explanation:
+    """Why the stored articles at these URLs are, or are not, in one cluster. Raises UnknownArticle
+    for a URL that no stored article has."""
+    with runtime.sessions() as session:
+        return _explain(session, runtime, url_a, url_b)
+
+
+def _explain(session: Session, runtime: Runtime, url_a: str, url_b: str) -> Explanation:
     a, b = (_article(session, url) for url in (url_a, url_b))
     estimate = None
     collides = False
@@ -76,7 +93,17 @@ def explain(session: Session, runtime: Runtime, url_a: str, url_b: str) -> Expla
     else:
         direct = {(k.article_a, k.article_b): k.kind for k in links}
         rule = _rule(derived, a, b, direct, runtime.params)
-    return Explanation(a, b, estimate, collides, shared_anchors, comparison, shared_terms, rule, overridden)
+    return Explanation(
+        _explained(a),
+        _explained(b),
+        estimate,
+        collides,
+        shared_anchors,
+        comparison,
+        shared_terms,
+        rule,
+        overridden,
+    )
 
 
 def _article(session: Session, url: str) -> Article:
@@ -84,6 +111,10 @@ def _article(session: Session, url: str) -> Article:
     if article is None:
         raise UnknownArticle(f"no stored article has the URL {url!r}")
     return article
+
+
+def _explained(article: Article) -> ExplainedArticle:
+    return ExplainedArticle(article.id, article.url, article.cluster_id, article.language)
 
 
 def _together(derived: Partition, a: int, b: int) -> bool:

@@ -6,14 +6,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from dedup.document import prepare
 from dedup.urls import normalize_url
 from newsdedup.service.clustering import candidates, verify
 from newsdedup.service.runtime import Runtime
-from storage.models import Article, Cluster
+from storage import views
+from storage.views import StoredArticle
 
 # The text searched for has no address; this one names no stored article and is named by none.
 _NOWHERE = "http://newsdedup.invalid/find"
@@ -41,39 +39,30 @@ class Match:
         }
 
 
-def closest_clusters(session: Session, runtime: Runtime, text: str) -> list[Match]:
+def stored_article(runtime: Runtime, url: str) -> StoredArticle | None:
+    """The stored article fetched at this URL, or redirected to it, with its cluster; or None."""
+    with runtime.sessions() as session:
+        return views.stored_article(session, url)
+
+
+def closest_clusters(runtime: Runtime, text: str) -> list[Match]:
     """The clusters whose members the text links to by the linking rules, best first. Raises
     ``dedup.document.NoStoryText`` when too little text is left after cleaning."""
     document = prepare(runtime.signer, runtime.params, url=_NOWHERE, text=text)
-    found, named = candidates(session, runtime, document, normalize_url(_NOWHERE), None)
-    drafts, _ = verify(session, runtime, document, found, named)
-    # Across languages a draft is a scored pair; only one that could join a story counts here.
-    bar = runtime.params.translation_min_score
-    drafts = [d for d in drafts if d.score is None or d.score >= bar]
-    if not drafts:
-        return []
-    rows = session.execute(
-        select(Article.id, Article.url, Article.cluster_id).where(
-            Article.id.in_(sorted(d.other for d in drafts))
-        )
-    )
-    member = {i: (url, cluster) for i, url, cluster in rows}
+    with runtime.sessions() as session:
+        found, named = candidates(session, runtime, document, normalize_url(_NOWHERE), None)
+        drafts, _ = verify(session, runtime, document, found, named)
+        # Across languages a draft is a scored pair; only one that could join a story counts here.
+        bar = runtime.params.translation_min_score
+        drafts = [d for d in drafts if d.score is None or d.score >= bar]
+        stored = views.stored_articles(session, {d.other for d in drafts})
     best: dict[int, Match] = {}
     for d in drafts:
-        url, cluster_id = member.get(d.other, (None, None))
-        if url is None or cluster_id is None:
+        article = stored.get(d.other)
+        if article is None or article.cluster_id is None:
             continue
-        if cluster_id not in best or d.similarity > best[cluster_id].score:
-            best[cluster_id] = Match(cluster_id, None, d.similarity, d.kind, url)
-    canonical = _canonical_urls(session, set(best))
-    ranked = sorted(best.values(), key=lambda m: (-m.score, m.cluster_id))
-    return [Match(m.cluster_id, canonical.get(m.cluster_id), m.score, m.relation, m.url) for m in ranked]
-
-
-def _canonical_urls(session: Session, cluster_ids: set[int]) -> dict[int, str]:
-    query = (
-        select(Cluster.id, Article.url)
-        .join(Article, Article.id == Cluster.canonical_article_id)
-        .where(Cluster.id.in_(sorted(cluster_ids)))
-    )
-    return dict(session.execute(query).all())
+        if article.cluster_id not in best or d.similarity > best[article.cluster_id].score:
+            best[article.cluster_id] = Match(
+                article.cluster_id, article.canonical_url, d.similarity, d.kind, article.url
+            )
+    return sorted(best.values(), key=lambda m: (-m.score, m.cluster_id))

@@ -1,22 +1,22 @@
-"""Clusters as operators and the export read them: canonical first, each member's similarity
-to the canonical (estimated Jaccard of their signatures), and the ties of spliced posts: a member
-that also carries other stories names their clusters, and a cluster lists the spliced posts of
-other clusters that carry its story."""
+"""What the operator commands and the export read, each call in a session of its own.
+
+Clusters canonical first, each member's similarity to the canonical (estimated Jaccard of their
+signatures), and the ties of spliced posts: a member that also carries other stories names their
+clusters, and a cluster lists the spliced posts of other clusters that carry its story. Besides: the
+cluster listing, a cluster's overrides and texts, and the figures of ``stats``."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import groupby
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from dedup.signature import estimated_jaccard, from_bytes
-from storage import queries
-from storage.models import Article, Cluster, Related
+from newsdedup.service.runtime import Runtime
+from storage import views
+from storage.stats import SourceStats, size_distribution, source_stats
+from storage.views import ClusterRow, MemberRow, OverrideRow, StoredCluster
 
 
 @dataclass(frozen=True)
@@ -73,91 +73,115 @@ class ClusterView:
         }
 
 
-def cluster_view(session: Session, cluster_id: int) -> ClusterView | None:
-    """One cluster with its members, or None if there is no such cluster."""
-    cluster = session.get(Cluster, cluster_id)
-    if cluster is None:
-        return None
-    articles = list(
-        session.scalars(select(Article).where(Article.cluster_id == cluster_id).order_by(Article.id))
-    )
-    related_of = queries.related_clusters(session, [a.id for a in articles])
-    carriers = tuple(
-        (a.url, a.cluster_id)
-        for a in queries.related_articles(session, cluster_id)
-        if a.cluster_id is not None
-    )
-    return _view(cluster.id, cluster.canonical_article_id, articles, related_of, carriers)
+@dataclass(frozen=True)
+class ClusterDetail:
+    """A cluster as `clusters show` prints it: its view, the canonical article's clean text, and the
+    operator overrides that name a member (oldest first)."""
+
+    view: ClusterView
+    canonical_text: str
+    overrides: tuple[OverrideRow, ...]
 
 
-def iter_cluster_views(session: Session, min_size: int = 1, batch: int = 2000) -> Iterator[ClusterView]:
-    """Every cluster of at least ``min_size`` members, by id, streamed from one query."""
-    canonical_of: dict[int, int | None] = dict(
-        session.execute(
-            select(Cluster.id, Cluster.canonical_article_id).where(Cluster.size >= min_size)
-        ).all()
-    )
-    rows = session.scalars(
-        select(Article)
-        .join(Cluster, Cluster.id == Article.cluster_id)
-        .where(Cluster.size >= min_size)
-        .order_by(Article.cluster_id, Article.id),
-        execution_options={"yield_per": batch},
-    )
-    related_of: dict[int, list[int]] = {}
-    carriers: dict[int, list[tuple[str, int]]] = {}
-    for article_id, url, home, other in session.execute(
-        select(Related.article_id, Article.url, Article.cluster_id, Related.cluster_id)
-        .join(Article, Article.id == Related.article_id)
-        .order_by(Related.article_id, Related.cluster_id)
-    ):
-        related_of.setdefault(article_id, []).append(other)
-        if home is not None:
-            carriers.setdefault(other, []).append((url, home))
-    for cluster_id, articles in groupby(rows, key=lambda a: a.cluster_id):
-        if cluster_id is not None:
-            group = list(articles)
-            yield _view(
-                cluster_id,
-                canonical_of.get(cluster_id),
-                group,
-                related_of,
-                tuple(carriers.get(cluster_id, ())),
-            )
+@dataclass(frozen=True)
+class Statistics:
+    """The figures of `stats`: per source, clusters by size, and the totals (with the index's size)."""
+
+    sources: list[SourceStats]
+    sizes: dict[str, int]
+    totals: dict[str, int]
 
 
-def _view(
-    cluster_id: int,
-    canonical_id: int | None,
-    articles: list[Article],
-    related_of: dict[int, list[int]],
-    carriers: tuple[tuple[str, int], ...],
-) -> ClusterView:
-    canonical = next((a for a in articles if a.id == canonical_id), articles[0])
+def cluster_detail(runtime: Runtime, cluster_id: int) -> ClusterDetail | None:
+    """One cluster with its members, the canonical's text and its overrides, or None if there is no
+    such cluster."""
+    with runtime.sessions() as session:
+        stored = views.stored_cluster(session, cluster_id)
+        if stored is None:
+            return None
+        view = _view(stored)
+        text = views.article_text(session, view.canonical.article_id)
+        return ClusterDetail(view, text, tuple(views.overrides_of_cluster(session, cluster_id)))
+
+
+def cluster_views(runtime: Runtime, cluster_ids: Iterable[int]) -> list[ClusterView]:
+    """The clusters of these ids that exist, in this order."""
+    with runtime.sessions() as session:
+        found = [views.stored_cluster(session, cluster_id) for cluster_id in cluster_ids]
+    return [_view(stored) for stored in found if stored is not None]
+
+
+def iter_cluster_views(runtime: Runtime, min_size: int = 1) -> Iterator[ClusterView]:
+    """Every cluster of at least ``min_size`` members, by id, streamed: the session stays open while
+    the clusters are taken."""
+    with runtime.sessions() as session:
+        for stored in views.iter_stored_clusters(session, min_size):
+            yield _view(stored)
+
+
+def cluster_count(runtime: Runtime, min_size: int = 1) -> int:
+    """How many clusters have at least ``min_size`` members."""
+    with runtime.sessions() as session:
+        return views.count_clusters(session, min_size)
+
+
+def cluster_list(runtime: Runtime, min_size: int = 1, limit: int | None = None) -> list[ClusterRow]:
+    """Clusters of at least ``min_size`` members, largest first, then by id."""
+    with runtime.sessions() as session:
+        return views.list_clusters(session, min_size, limit)
+
+
+def article_text(runtime: Runtime, article_id: int) -> str:
+    """The clean text of one article ('' if there is no such article)."""
+    with runtime.sessions() as session:
+        return views.article_text(session, article_id)
+
+
+def totals(runtime: Runtime) -> dict[str, int]:
+    """Articles, clusters, clusters with copies and the articles in them, articles too short to sign."""
+    with runtime.sessions() as session:
+        return views.totals(session)
+
+
+def statistics(runtime: Runtime) -> Statistics:
+    """The figures of `stats`; the index's size without filling it (``Runtime.indexed_articles``)."""
+    with runtime.sessions() as session:
+        sources = source_stats(session)
+        sizes = size_distribution(session)
+        counted = views.totals(session)
+    return Statistics(sources, sizes, counted | {"indexed_articles": runtime.indexed_articles()})
+
+
+def _view(stored: StoredCluster) -> ClusterView:
+    members = stored.members
+    canonical = next((m for m in members if m.article_id == stored.canonical_article_id), members[0])
     reference = from_bytes(canonical.signature) if canonical.signature is not None else None
 
-    def similarity(article: Article) -> float | None:
-        if article is canonical:
+    def similarity(member: MemberRow) -> float | None:
+        if member is canonical:
             return 1.0
-        if reference is None or article.signature is None:
+        if reference is None or member.signature is None:
             return None
-        return round(estimated_jaccard(reference, from_bytes(article.signature)), 3)
+        return round(estimated_jaccard(reference, from_bytes(member.signature)), 3)
 
-    ordered = [canonical] + [a for a in articles if a is not canonical]
-    members = [
-        MemberView(
-            article_id=a.id,
-            url=a.url,
-            final_url=a.final_url,
-            title=a.title,
-            source=a.source,
-            language=a.language,
-            published_at=a.published_at,
-            claimed_source_url=a.claimed_source_url,
-            is_canonical=a is canonical,
-            similarity=similarity(a),
-            related_clusters=tuple(related_of.get(a.id, ())),
-        )
-        for a in ordered
-    ]
-    return ClusterView(cluster_id, members, carriers)
+    ordered = [canonical] + [m for m in members if m is not canonical]
+    return ClusterView(
+        stored.id,
+        [
+            MemberView(
+                article_id=m.article_id,
+                url=m.url,
+                final_url=m.final_url,
+                title=m.title,
+                source=m.source,
+                language=m.language,
+                published_at=m.published_at,
+                claimed_source_url=m.claimed_source_url,
+                is_canonical=m is canonical,
+                similarity=similarity(m),
+                related_clusters=m.related_clusters,
+            )
+            for m in ordered
+        ],
+        stored.carriers,
+    )

@@ -24,7 +24,7 @@ from dedup.params import Params
 from dedup.signature import Signer
 from newsdedup.service import index as candidate_index
 from newsdedup.service.index import RebuildProgress
-from storage import queries
+from storage import views
 from storage.db import create_db_engine, migrate, pending_revisions, session_factory
 
 
@@ -121,7 +121,7 @@ class Runtime:
     def signed_articles(self) -> int:
         """How many stored articles have a signature (what a rebuild indexes)."""
         with self.sessions() as session:
-            totals = queries.counts(session)
+            totals = views.totals(session)
         return totals["articles"] - totals["articles_too_short_to_sign"]
 
     def source_named(self, name: str | None) -> Source | None:
