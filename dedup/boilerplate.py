@@ -7,10 +7,9 @@ staff boxes, "Follow us on Telegram" lines, disclaimers. Such a line comes back,
 after page of one host, while a story's lines do not; so a line that the host's stored pages carry on at
 least a minimum number of them is dropped from the text before it is shingled.
 
-This module is the pure part: the key of each line, and the text without the lines found repeated. The
-counts live in the database (``storage.boilerplate``): per host, for each line key, the number of
-distinct stored pages of that host whose text has the line; an article keeps the keys it counted, so
-that an update or a delete takes back exactly what it added.
+This module is the pure part: the key of each line, and the text without the lines found repeated. Which
+stored pages of a host carry which line is kept in the database (``storage.boilerplate``), and processing
+decides with it (``newsdedup.service.boilerplate``).
 
 A line's key is its xxh3_64 hash (seed 0: stable across processes, machines and versions) of the UTF-8
 bytes of the line stripped and with its runs of white space collapsed to one space, case kept (the
@@ -21,7 +20,7 @@ paragraph that repeats is quoted story, not chrome.
 
 from __future__ import annotations
 
-from collections.abc import Set
+from collections.abc import Mapping, Sequence, Set
 from urllib.parse import urlsplit
 
 import xxhash
@@ -61,3 +60,17 @@ def host_of(url: str) -> str:
     a host."""
     host = (urlsplit(url.strip()).hostname or "").rstrip(".")
     return host.removeprefix("www.")
+
+
+def lines_to_record(keys: Sequence[int], elsewhere: Mapping[int, int], min_pages: int) -> list[int]:
+    """Of a page's line keys, those whose rows it records: the lines that at most ``min_pages`` other
+    pages of its host carry (``elsewhere``: key to pages). A line past that mark is boilerplate already;
+    its rows stop there, so counting them never reads more than ``min_pages`` + 1 rows a line."""
+    return [key for key in keys if elsewhere.get(key, 0) <= min_pages]
+
+
+def lines_made_boilerplate(keys: Sequence[int], elsewhere: Mapping[int, int], min_pages: int) -> list[int]:
+    """Of a page's line keys, the lines it makes boilerplate: exactly ``min_pages`` other pages of its
+    host carry them, so with this page they are past the mark. The pages stored with them before are to
+    be cleaned of them."""
+    return [key for key in keys if elsewhere.get(key, 0) == min_pages]

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence, Set
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import numpy as np
 import xxhash
 
 from dedup.anchors import anchors
+from dedup.boilerplate import drop_lines, line_keys
 from dedup.evidence import Evidence, evidence
 from dedup.extract import extract
 from dedup.language import detect_language
@@ -55,6 +57,9 @@ class Document:
     signature: Signature | None
     # Names, numbers and glossed words in text order, for finding translations (dedup.evidence).
     evidence: Evidence
+    # The keys of the cleaned text's short lines (dedup.boilerplate), the host's boilerplate included:
+    # from them the host's lines are counted.
+    line_keys: tuple[int, ...] = ()
 
     @property
     def shingle_count(self) -> int:
@@ -72,8 +77,12 @@ def prepare(
     published_at: datetime | None = None,
     language: str | None = None,
     language_hint: str | None = None,
+    boilerplate: Callable[[Sequence[int]], Set[int]] | None = None,
 ) -> Document:
-    """Clean, identify and sign one page. Raises NoStoryText when nothing of a story is left."""
+    """Clean, identify and sign one page. Raises NoStoryText when nothing of a story is left.
+
+    ``boilerplate`` says which of the keys of the text's short lines are the host's boilerplate (lines
+    its other pages repeat: ``dedup.boilerplate``); those lines are left out. Without it, none are."""
     reason = binary_reason(html or text or "")
     if reason is not None:
         raise NoStoryText(reason)
@@ -92,12 +101,15 @@ def prepare(
     else:
         body = text or ""
     story = strip_residue(body)
+    keys = line_keys(story, params.boilerplate_max_chars) if params.boilerplate_min_pages else []
+    if boilerplate is not None and keys:
+        story = drop_lines(story, boilerplate(keys), params.boilerplate_max_chars)
     if len(story) < params.min_text_chars:
         raise NoStoryText(
             f"{len(story)} characters of text after cleaning (at least {params.min_text_chars})"
         )
     language = language or detect_language(story, hint=language_hint)
-    return describe(
+    document = describe(
         signer,
         params,
         story,
@@ -107,6 +119,7 @@ def prepare(
         canonical_url=canonical_url,
         claimed_source_url=claimed,
     )
+    return replace(document, line_keys=tuple(keys))
 
 
 def describe(

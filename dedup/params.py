@@ -88,3 +88,8 @@ class Params(BaseModel):
     min_shingles: int = Field(20, ge=1)
     #: A cleaned page with fewer characters than this has no story to cluster and is rejected.
     min_text_chars: int = Field(200, ge=1)
+    #: A line of at most BOILERPLATE_MAX_CHARS characters that BOILERPLATE_MIN_PAGES other stored pages
+    #: of the same host carry word for word is the site's, not the story's (dedup/boilerplate.py): it is
+    #: left out of the page's text. 0 turns the rule off (no lines are counted either).
+    boilerplate_min_pages: int = Field(5, ge=0)
+    boilerplate_max_chars: int = Field(200, ge=1)

@@ -1,97 +1,57 @@
-"""The per-host line counts of ``dedup.boilerplate``: which short lines a host's stored pages repeat.
+"""The short lines of the stored pages, by host (``dedup.boilerplate``): one row per page and line key.
 
-``host_lines`` holds, per host and line key, the number of distinct stored pages of that host whose text
-has the line; each article keeps the keys it counted (``Article.line_keys``, packed by ``pack_keys``).
-Storing a page adds its keys, updating it adds the new keys and removes the old ones, deleting it removes
-its keys (``count_lines``); ``repeated_lines`` tells which of a page's keys are on enough pages to be
-boilerplate. The callers hold the transaction.
+A page's rows are written when it is stored (``record_lines``) and go with it. Only the lines kept in a
+page's text are recorded: once a line is known as its host's boilerplate, later pages leave it out and
+record no row for it, so a line's rows stop growing a little past BOILERPLATE_MIN_PAGES, and counting
+them (``line_pages``) costs as little for a line on every one of a host's million pages as for one on
+two.
 """
 
 from __future__ import annotations
 
-import struct
-from collections.abc import Iterable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Iterable
 
-from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
+from storage._shared import chunks
 from storage.models import HostLine
 
-_T = TypeVar("_T")
-
-# Keys per IN list, and rows per upsert (three parameters each): under SQLite's oldest limit of 999
-# parameters a statement, and short statements on PostgreSQL.
-_IN_CHUNK = 500
-_UPSERT_CHUNK = 300
-_INSERTS: dict[str, Any] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
-_KEY = struct.Struct("<q")
+# Rows per INSERT (three parameters each: under SQLite's 999).
+_ROWS_PER_INSERT = 300
 
 
-def pack_keys(keys: Iterable[int]) -> bytes:
-    """Line keys as bytes for ``Article.line_keys``: int64, little-endian, in the order given."""
-    values = list(keys)
-    return struct.pack(f"<{len(values)}q", *values)
+def record_lines(session: Session, host: str, article_id: int, keys: Iterable[int]) -> None:
+    """The stored article's short lines are these, on this host: its earlier rows go."""
+    session.execute(delete(HostLine).where(HostLine.article_id == article_id))
+    for chunk in chunks(keys, _ROWS_PER_INSERT):
+        rows = [{"host": host, "line_key": key, "article_id": article_id} for key in chunk]
+        session.execute(insert(HostLine), rows)
 
 
-def unpack_keys(data: bytes | None) -> list[int]:
-    """The line keys ``pack_keys`` packed; none for NULL (an article whose lines were never counted)."""
-    if not data:
-        return []
-    if len(data) % _KEY.size:
-        raise ValueError(f"{len(data)} bytes are not a whole number of int64 line keys")
-    return [int(v) for v in struct.unpack(f"<{len(data) // _KEY.size}q", data)]
-
-
-def repeated_lines(session: Session, host: str, keys: Iterable[int], min_pages: int) -> set[int]:
-    """The keys among ``keys`` that at least ``min_pages`` stored pages of the host carry. One query
-    (one per 500 keys)."""
-    if min_pages < 1:
-        raise ValueError(f"min_pages must be at least 1, not {min_pages}")
-    found: set[int] = set()
-    for chunk in _chunks(list(dict.fromkeys(keys)), _IN_CHUNK):
-        found.update(
-            session.scalars(
-                select(HostLine.line_key).where(
-                    HostLine.host == host, HostLine.line_key.in_(chunk), HostLine.pages >= min_pages
-                )
-            )
+def line_pages(
+    session: Session, host: str, keys: Iterable[int], exclude: int | None = None
+) -> dict[int, int]:
+    """For each of the keys that a stored page of the host carries (other than the article
+    ``exclude``), how many pages carry it. Keys no page carries are absent."""
+    found: dict[int, int] = {}
+    for chunk in chunks(keys):
+        query = select(HostLine.line_key, func.count()).where(
+            HostLine.host == host, HostLine.line_key.in_(chunk)
         )
+        if exclude is not None:
+            query = query.where(HostLine.article_id != exclude)
+        found.update((key, pages) for key, pages in session.execute(query.group_by(HostLine.line_key)))
     return found
 
 
-def count_lines(session: Session, host: str, added: Sequence[int], removed: Sequence[int]) -> None:
-    """Count one page of the host more for each key of ``added`` and one fewer for each key of ``removed``
-    (each key once, however often it is given; a key in both is unchanged); a row that reaches 0 is
-    deleted. An upsert (INSERT ... ON CONFLICT DO UPDATE, SQLite and PostgreSQL) in ascending key order,
-    so that two transactions counting the same keys lock their rows in the same order."""
-    delta: dict[int, int] = dict.fromkeys(set(added), 1)
-    for key in set(removed):
-        delta[key] = delta.get(key, 0) - 1
-    changes = sorted((key, d) for key, d in delta.items() if d)
-    if not changes:
-        return
-    dialect = session.get_bind().dialect.name
-    insert = _INSERTS.get(dialect)
-    if insert is None:
-        raise NotImplementedError(f"counting host lines on {dialect} (SQLite and PostgreSQL are supported)")
-    for chunk in _chunks(changes, _UPSERT_CHUNK):
-        statement = insert(HostLine).values([{"host": host, "line_key": k, "pages": d} for k, d in chunk])
-        statement = statement.on_conflict_do_update(
-            index_elements=[HostLine.host, HostLine.line_key],
-            set_={"pages": HostLine.pages + statement.excluded.pages},
+def carriers(session: Session, host: str, keys: Iterable[int]) -> set[int]:
+    """The stored pages of the host that carry any of these lines."""
+    found: set[int] = set()
+    for chunk in chunks(keys):
+        found.update(
+            session.scalars(
+                select(HostLine.article_id).where(HostLine.host == host, HostLine.line_key.in_(chunk))
+            )
         )
-        session.execute(statement)
-    # A key taken back that was never counted (its row was just inserted at -1) goes the same way.
-    for keys in _chunks([key for key, d in changes if d < 0], _IN_CHUNK):
-        session.execute(
-            delete(HostLine)
-            .where(HostLine.host == host, HostLine.line_key.in_(keys), HostLine.pages <= 0)
-            .execution_options(synchronize_session=False)
-        )
-
-
-def _chunks(items: list[_T], size: int) -> Iterable[list[_T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+    return found

@@ -98,10 +98,6 @@ class Article(Base):
     shingles: Mapped[bytes | None] = mapped_column(LargeBinary)
     # The cross-language evidence sequence (dedup.evidence.Evidence.to_bytes).
     evidence: Mapped[bytes | None] = mapped_column(LargeBinary)
-    # The keys of the text's short lines (dedup.boilerplate.line_keys) that were counted in host_lines,
-    # little-endian int64 (storage.boilerplate.pack_keys): an update or a delete takes back exactly
-    # these. NULL for an article stored before they were counted.
-    line_keys: Mapped[bytes | None] = mapped_column(LargeBinary)
     # dedup.urls.normalize_url of url and of claimed_source_url: a source link finds its target
     # whichever of the two is stored first.
     url_key: Mapped[str | None] = mapped_column(String(2048), index=True)
@@ -222,12 +218,15 @@ class CrawlRun(Base):
 
 
 class HostLine(Base):
-    """How many distinct stored pages of a host carry a line verbatim (``dedup.boilerplate``): a line on
-    many of them is the site's boilerplate, not a story's. ``line_key`` is ``dedup.boilerplate.line_keys``'
-    key of the line; a row whose count reaches 0 is deleted (``storage.boilerplate.count_lines``)."""
+    """A short line of a stored page, by its host (``dedup.boilerplate``): a line that many pages of one
+    host carry verbatim is the site's boilerplate, not a story's. ``line_key`` is the key
+    ``dedup.boilerplate.line_keys`` gives the line. A page's rows are written when it is stored, for its
+    lines not yet past the mark of boilerplate (``storage.boilerplate``)."""
 
     __tablename__ = "host_lines"
 
     host: Mapped[str] = mapped_column(String(253), primary_key=True)
     line_key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    pages: Mapped[int] = mapped_column(Integer)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True, index=True
+    )

@@ -105,7 +105,7 @@ def other_database_url(database_url: str, tmp_path: Path) -> Iterator[str]:
 def test_migrations_create_the_schema_and_running_them_again_is_harmless(database_url: str) -> None:
     """Migrating an empty database creates articles, clusters, links, related and assignment_lock (with
     its one row), overrides, crawl_runs and host_lines at revision 0007 (links with matched terms and
-    passages, articles with the line keys they counted); migrating again, with data stored, changes
+    passages, host_lines with each page's short lines); migrating again, with data stored, changes
     neither schema nor data."""
     engine = create_db_engine(database_url)
     try:
@@ -146,7 +146,6 @@ def test_migrations_create_the_schema_and_running_them_again_is_harmless(databas
             "evidence",
             "url_key",
             "claim_key",
-            "line_keys",
         ]
         assert [c["name"] for c in schema.get_columns("links")][-5:] == [
             "matches",
@@ -461,15 +460,13 @@ def test_redis_index_gives_the_same_clusters_as_the_memory_index(
     ]
     memory = new_runtime(monkeypatch, other_database_url)
     in_memory = [process_page(p, memory).as_dict() for p in pages]
-    with memory.sessions() as session:
-        memory_clusters = [v.as_dict() for v in iter_cluster_views(session)]
+    memory_clusters = [v.as_dict() for v in iter_cluster_views(memory)]
     memory.close()
 
     shared = new_runtime(monkeypatch, database_url, redis_url)
     open_shared_index(shared)
     in_redis = [process_page(p, shared).as_dict() for p in pages]
-    with shared.sessions() as session:
-        redis_clusters = [v.as_dict() for v in iter_cluster_views(session)]
+    redis_clusters = [v.as_dict() for v in iter_cluster_views(shared)]
 
     assert [o["status"] for o in in_redis] == ["new", "new", "joined", "joined", "new", "joined"]
     assert in_redis == in_memory

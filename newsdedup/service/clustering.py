@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from dedup.canonical import choose_canonical
 from dedup.crosslang import Span, match
-from dedup.document import Document, describe
+from dedup.document import Document
 from dedup.evidence import Evidence
 from dedup.overlap import overlap
 from dedup.overrides import Constraint, apply, chosen_canonical
@@ -30,6 +30,7 @@ from dedup.shingles import Hashes, shingle_sequence
 from dedup.signature import from_bytes, to_bytes
 from dedup.stable_ids import keep_ids
 from dedup.urls import normalize_url
+from newsdedup.service.boilerplate import stored_document
 from newsdedup.service.runtime import Runtime
 from storage import queries
 from storage.models import Article, Link
@@ -359,6 +360,28 @@ def unindex(runtime: Runtime, article: Article) -> None:
         )
 
 
+def clean_again(session: Session, runtime: Runtime, article_ids: set[int]) -> set[int]:
+    """Stored articles some of whose lines their host has since repeated (``newsdedup.service.boilerplate``):
+    their text without those lines, and their signals, index entries and links anew. Returns the articles
+    whose clusters follow: those changed and those they were linked to (to be re-derived by the caller)."""
+    changed: set[int] = set()
+    for article_id in sorted(article_ids):
+        article = queries.article(session, article_id)
+        document = stored_document(session, runtime, article)
+        if document.text == article.text:
+            continue
+        changed |= neighbours(session, {article_id})
+        unindex(runtime, article)
+        queries.delete_links(session, article_id)
+        article.text, article.content_hash = document.text, document.content_hash
+        store_signals(article, document)
+        session.flush()
+        url_key = normalize_url(article.final_url or article.url)
+        link(session, runtime, article_id, document, url_key, article.claim_key)
+        index(runtime, article)
+    return changed
+
+
 def relink_all(session: Session, runtime: Runtime) -> int:
     """Compute every article's links anew from the stored texts and derive all clusters again (after
     a change of thresholds or shingling, or for a database from before links existed). Returns the
@@ -369,16 +392,10 @@ def relink_all(session: Session, runtime: Runtime) -> int:
     ids = queries.article_ids(session)
     for article_id in ids:
         article = queries.article(session, article_id)
-        # The stored text is the cleaned story: its signals are derived as processing derives them.
-        document = describe(
-            runtime.signer,
-            runtime.params,
-            article.text,
-            language=article.language,
-            title=article.title,
-            published_at=article.published_at,
-            claimed_source_url=article.claimed_source_url,
-        )
+        # The stored text is the cleaned story (without the lines its host repeats by now): its
+        # signals are derived as processing derives them.
+        document = stored_document(session, runtime, article)
+        article.text, article.content_hash = document.text, document.content_hash
         store_signals(article, document)
         article.url_key = normalize_url(article.final_url or article.url)
         article.claim_key = normalize_url(article.claimed_source_url) if article.claimed_source_url else None

@@ -18,9 +18,11 @@ from config import Source
 from config.logs import current_task_id, page_logger
 from dedup.document import Document, NoStoryText, prepare
 from dedup.urls import normalize_url
+from newsdedup.service.boilerplate import boilerplate_of, host, record_page_lines
 from newsdedup.service.clustering import (
     Draft,
     candidates,
+    clean_again,
     index,
     neighbours,
     recluster,
@@ -79,6 +81,7 @@ def _process(page: Page, runtime: Runtime, source: Source | None) -> Outcome:
             published_at=page.published_at,
             language=page.language,
             language_hint=source.language if source else None,
+            boilerplate=boilerplate_of(runtime, page),
         )
     except NoStoryText as e:
         return Outcome(page.url, "rejected", reason=f"no story text: {e}")
@@ -144,16 +147,19 @@ def _store(
     _fill(article, page, document, source)
     store_signals(article, document)
     queries.add_article(session, article)
-    if drafts or existing is not None:
-        store_links(session, article.id, drafts)
+    to_clean = record_page_lines(session, runtime.params, host(article), article.id, document.line_keys)
+    store_links(session, article.id, drafts)
+    # Before commit, under the assignment lock: a concurrent page cannot miss this one. If the
+    # commit fails, the id stays in the index without an article and is skipped as a candidate.
+    index(runtime, article)
+    # The host's earlier pages lose the lines this page made boilerplate (rarely any).
+    start |= clean_again(session, runtime, to_clean)
+    if start or drafts:
         session.flush()
         recluster(session, runtime, start | {article.id}, moved=article.id)
     else:
         # A new article without links is a story of its own: no other cluster changes.
         article.cluster_id = queries.new_cluster(session, article.id)
-    # Before commit, under the assignment lock: a concurrent page cannot miss this one. If the
-    # commit fails, the id stays in the index without an article and is skipped as a candidate.
-    index(runtime, article)
     best = max((d.similarity for d in drafts), default=None)
     status: Status = "updated" if existing is not None else ("joined" if drafts else "new")
     return Outcome(page.url, status, article.id, article.cluster_id, None if best is None else round(best, 3))
