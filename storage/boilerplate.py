@@ -1,10 +1,10 @@
 """The short lines of the stored pages, by host (``dedup.boilerplate``): one row per page and line key.
 
-A page's rows are written when it is stored (``record_lines``) and go with it. Only the lines kept in a
-page's text are recorded: once a line is known as its host's boilerplate, later pages leave it out and
-record no row for it, so a line's rows stop growing a little past BOILERPLATE_MIN_PAGES, and counting
-them (``line_pages``) costs as little for a line on every one of a host's million pages as for one on
-two.
+A page's rows are written when it is stored (``record_lines``) and go with it. The caller records only a
+page's lines not yet past the mark of boilerplate (``dedup.boilerplate.lines_to_record``): the pages
+after that leave the line out and record no row for it, so a line's rows stop at BOILERPLATE_MIN_PAGES
++ 1, and counting them (``line_pages``) costs as little for a line on every one of a host's million
+pages as for one on two.
 """
 
 from __future__ import annotations
