@@ -41,6 +41,10 @@ _TOKEN = re.compile(rf"\d+(?:[.,]\d+)*|(?:[^\W\d_]|[{MARKS}])+")
 _LONGEST_HEADWORD = 10
 # Weights are kept in a byte: units of 1/40.
 _SCALE = 40.0
+_NOT_KEY = re.compile(r"[^a-z0-9]")
+# Words whose rarity and key are remembered (a few tens of MB at most), then forgotten all at once.
+_MEMO_LIMIT = 200_000
+_rarity_memo: dict[str, float] = {}
 
 Tokens = npt.NDArray[np.uint32]
 Weights = npt.NDArray[np.uint8]
@@ -124,14 +128,14 @@ def terms(
             continue
         for token in _TOKEN.findall(piece):
             if token[0].isdigit():
-                number = re.sub(r"[.,]", "", token)
+                number = token.replace(".", "").replace(",", "")
                 pairs.append((number, number_weight(number)))
             elif covered or not token.islower():
                 words.append((len(pairs), token))
                 pairs.append((token, 0.0))
     if words:
-        found = rarity.weights([w for _, w in words])
-        for (at, word), value in zip(words, found.tolist(), strict=True):
+        found = _rarities([w for _, w in words])
+        for (at, word), value in zip(words, found, strict=True):
             if not covered and word.lower() == word.upper():
                 value = min(value, UNCOVERED_WEIGHT)  # no case, no list: cannot tell a name
             elif word.islower():
@@ -182,6 +186,19 @@ def _segment(run: str, table: glossary.Glossary) -> list[tuple[str, ...]]:
     return found
 
 
+def _rarities(words: list[str]) -> list[float]:
+    """``rarity.weights`` of the words, remembered per word: most words of a text were seen before,
+    and hashing and looking each up again cost more than the rest of the evidence together."""
+    missing = [w for w in dict.fromkeys(words) if w not in _rarity_memo]
+    if len(_rarity_memo) + len(missing) > _MEMO_LIMIT:
+        _rarity_memo.clear()
+        missing = list(dict.fromkeys(words))
+    if missing:
+        _rarity_memo.update(zip(missing, rarity.weights(missing).tolist(), strict=True))
+    return [_rarity_memo[w] for w in words]
+
+
+@lru_cache(maxsize=_MEMO_LIMIT)
 def _normalise(token: str) -> str:
-    key = re.sub(r"[^a-z0-9]", "", anyascii(token).lower())
+    key = _NOT_KEY.sub("", anyascii(token).lower())
     return key if key.isdigit() else key[:_PREFIX]

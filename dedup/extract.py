@@ -7,7 +7,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import trafilatura
+from htmldate import find_date
 from lxml.html import HtmlElement
+from trafilatura.metadata import (
+    META_URL,
+    examine_meta,
+    extract_meta_json,
+    extract_sitename,
+    extract_title,
+    extract_url,
+)
 from trafilatura.settings import Document
 from trafilatura.utils import load_html
 
@@ -15,7 +24,7 @@ from dedup.residue import claimed_origin
 from dedup.teasers import drop_teaser_lists
 
 # htmldate's default output is a day; the canonical choice needs the time of day too.
-_DATE_PARAMS = {"outputformat": "%Y-%m-%dT%H:%M:%S%z", "extensive_search": False, "original_date": True}
+_DATE_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
 
 
 @dataclass(frozen=True)
@@ -45,27 +54,53 @@ def extract(html: str, url: str | None) -> Extracted:
         return Extracted(
             text="", title=None, published_at=None, canonical_url=None, claimed_source_url=claimed
         )
+    meta = metadata(tree, url)
     return Extracted(
         text=doc.text or "",
-        title=strip_site_name(doc.title, doc.sitename),
-        published_at=parse_datetime(doc.date),
-        canonical_url=doc.url or None,
-        page_type=(doc.pagetype or "").strip().lower() or None,
+        title=strip_site_name(meta.title, meta.sitename),
+        published_at=parse_datetime(meta.date),
+        canonical_url=meta.url or None,
+        page_type=(meta.pagetype or "").strip().lower() or None,
         claimed_source_url=claimed,
     )
 
 
+def metadata(tree: HtmlElement, url: str | None) -> Document:
+    """What ``trafilatura.metadata.extract_metadata`` finds of the fields newsdedup reads (title,
+    date, URL, site name, page type), step for step as it finds them, without its search for the
+    author, categories, tags and license: that search copied the whole tree and took a fifth of the
+    extraction. A test compares the fields with trafilatura's own on the fixture pages."""
+    meta = extract_meta_json(tree, examine_meta(tree))
+    if not meta.title:
+        meta.title = extract_title(tree)
+    if not meta.url:
+        meta.url = extract_url(tree, url)
+    meta.date = find_date(
+        tree, url=meta.url, outputformat=_DATE_FORMAT, extensive_search=False, original_date=True
+    )
+    if not meta.sitename:
+        meta.sitename = extract_sitename(tree)
+    if meta.sitename:
+        meta.sitename = meta.sitename.lstrip("@")
+        if "." not in meta.sitename and not meta.sitename[0].isupper():
+            meta.sitename = meta.sitename.title()
+    elif meta.url and (match := META_URL.match(meta.url)):
+        meta.sitename = match[1]
+    meta.clean_and_trim()
+    return meta
+
+
 def _bare_extraction(tree: HtmlElement, url: str | None) -> Document | None:
+    # The text alone: the metadata comes from ``metadata``, which reads only the fields we use.
     doc = trafilatura.bare_extraction(
         tree,
         url=url,
-        with_metadata=True,
+        with_metadata=False,
         include_comments=False,
         include_tables=False,
         # No second opinion from the fallback extractors: a third faster, and the teaser and
         # residue passes already take what they mostly catch (quality benchmark unchanged).
         fast=True,
-        date_extraction_params=_DATE_PARAMS,
         as_dict=False,
     )
     return doc if isinstance(doc, Document) else None

@@ -48,6 +48,8 @@ _CHROME_MAX_CHARS = max(_ATTRIBUTION_MAX_CHARS, _INTERSTITIAL_MAX_CHARS, _COOKIE
 _SHARE_MAX_WORDS = 8
 # Longer than any address a database column or a browser keeps: not a real source link.
 _MAX_URL_CHARS = 2048
+# A link with a scheme or a host of its own ("https://x", "//x"): only those can leave the page's host.
+_ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:|//")
 
 # Scripts written without spaces between words: a phrase in them has no word boundary to end at.
 _UNSPACED = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -302,15 +304,16 @@ def claimed_origin(tree: HtmlElement, page_url: str | None) -> str | None:
         href = (anchor.get("href") or "").strip()
         if not href or href.startswith(("#", "javascript:", "mailto:")):
             continue
-        target = urljoin(page_url or "", href)
-        if len(target) > _MAX_URL_CHARS:
-            continue
-        host = _host(target)
-        if not host or host == page_host:
-            continue
+        if not _ABSOLUTE.match(href):
+            continue  # a relative link stays on the page's own host: navigation
+        # The words first: few links are worded as attributions, and resolving every URL cost more.
         parent = anchor.getparent()
         context = " ".join((parent.text_content() if parent is not None else anchor.text_content()).split())
-        if _is_attribution(context) or _is_attribution(" ".join(anchor.text_content().split())):
+        if not (_is_attribution(context) or _is_attribution(" ".join(anchor.text_content().split()))):
+            continue
+        target = urljoin(page_url or "", href)
+        host = _host(target)
+        if len(target) <= _MAX_URL_CHARS and host and host != page_host:
             found = target
     return found
 

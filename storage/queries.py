@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import TypeVar
 
 from sqlalchemy import delete, func, or_, select, update
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import InstrumentedAttribute, Session, load_only
 
 from dedup.canonical import Member
 from dedup.crosslang import Match, Span
@@ -247,16 +247,24 @@ def store_clusters(
     ``ids[i]`` (None: a new cluster) and the canonical article ``canonicals[i]``; ``related`` names, per
     spliced article, the indexes of the other clusters it carries. The clusters the nodes held that
     keep no member go. Returns the clusters' ids."""
-    articles = {a.id: a for a in session.scalars(select(Article).where(Article.id.in_(sorted(nodes))))}
+    # Only the column written: the rest of a row (text, shingles, evidence) is large and not needed.
+    only_cluster = load_only(Article.id, Article.cluster_id)
+    articles = {
+        a.id: a
+        for a in session.scalars(select(Article).options(only_cluster).where(Article.id.in_(sorted(nodes))))
+    }
     before = {a.cluster_id for a in articles.values() if a.cluster_id is not None}
+    kept = {i for i in ids if i is not None}
+    # One read of the clusters kept and of those that may go, not one per cluster.
+    held = {c.id: c for c in session.scalars(select(Cluster).where(Cluster.id.in_(sorted(kept | before))))}
     final: list[int] = []
-    for i, members in enumerate(clusters):
-        cluster = session.get_one(Cluster, ids[i]) if ids[i] is not None else Cluster(size=0)
-        if ids[i] is None:
+    for members, cluster_id, canonical in zip(clusters, ids, canonicals, strict=True):
+        cluster = held[cluster_id] if cluster_id is not None else Cluster(size=0)
+        if cluster_id is None:
             session.add(cluster)
             session.flush()
         cluster.size = len(members)
-        cluster.canonical_article_id = canonicals[i]
+        cluster.canonical_article_id = canonical
         final.append(cluster.id)
         for n in members:
             if articles[n].cluster_id != cluster.id:
@@ -267,7 +275,7 @@ def store_clusters(
         for i in sorted(others):
             session.add(Related(article_id=article_id, cluster_id=final[i]))
     for gone in sorted(before - set(final)):
-        session.delete(session.get_one(Cluster, gone))
+        session.delete(held[gone])
     return final
 
 

@@ -484,3 +484,50 @@ def test_a_mistake_in_the_phrase_file_is_named(
     phrase_file_at(table)
     with pytest.raises(residue.PhraseFileError, match=message):
         strip_residue("\n".join(STORY))
+
+
+def _fixture_pages() -> list[tuple[str, str]]:
+    """(url, html) of every HTML page of the demo's sites and of the article-signs fixture."""
+    pages = []
+    for root in (SITES, ARTICLE_SIGNS.parent):
+        for file in sorted(root.rglob("*.html")):
+            host = file.relative_to(root).parts[0]
+            path = "/".join(file.relative_to(root / host).parts)
+            pages.append((f"http://{host}/{path}", file.read_bytes().decode("utf-8", errors="replace")))
+    return pages
+
+
+def test_metadata_reads_what_trafilatura_extract_metadata_reads() -> None:
+    """dedup.extract.metadata, which skips trafilatura's author, category, tag and license search,
+    gives the same title, date, URL, site name and page type as trafilatura's own extract_metadata
+    with the same date settings, on every fixture page (a trafilatura release that changes either
+    shows here)."""
+    from trafilatura.metadata import extract_metadata
+    from trafilatura.utils import load_html
+
+    from dedup.extract import metadata
+
+    date_config = {"outputformat": "%Y-%m-%dT%H:%M:%S%z", "extensive_search": False, "original_date": True}
+    fields = ("title", "date", "url", "sitename", "pagetype")
+    pages = _fixture_pages()
+    assert len(pages) >= 20
+    for url, html in pages:
+        ours, theirs = metadata(load_html(html), url), extract_metadata(load_html(html), url, date_config)
+        assert [getattr(ours, f) for f in fields] == [getattr(theirs, f) for f in fields], url
+
+
+def test_claimed_origin_ignores_relative_links_however_worded() -> None:
+    """A relative link stays on the page's host, so even worded as an attribution it claims nothing;
+    the same words on a link with a host of its own, or a scheme-relative one, do."""
+    page = "https://copy.example/post/1"
+
+    def claimed(href: str) -> str | None:
+        return claimed_origin(
+            fromstring(f'<html><body><p><a href="{href}">Source link</a></p></body></html>'), page
+        )
+
+    assert claimed("/elsewhere/story") is None
+    assert claimed("story.html") is None
+    assert claimed("https://origin.example/story") == "https://origin.example/story"
+    assert claimed("//origin.example/story") == "https://origin.example/story"
+    assert claimed("https://copy.example/other") is None

@@ -79,3 +79,28 @@ def test_publication_times_far_apart_lower_the_score() -> None:
     assert time_factor(33.0, 3.0, 30.0) == 0.5
     assert time_factor(None, 3.0, 30.0) == 1.0
     assert time_factor(400.0, 3.0, 0.0) == 1.0
+
+
+def test_remembered_rarities_are_the_rarity_table_s() -> None:
+    """Evidence remembers each word's rarity once looked up: a text's evidence is the same computed
+    with the memory empty, full of its own words, and after the memory was cleared at its limit, and
+    each remembered value is rarity.weights' value of the word."""
+    from dedup import evidence as module
+
+    text = "Mayor Okonkwo opened the Vasquez bridge on 14 March; 3,200 people crossed it that day."
+    module._rarity_memo.clear()
+    first = evidence(text, "en")
+    second = evidence(text, "en")
+    assert first.tokens.tolist() == second.tokens.tolist()
+    assert first.weights.tolist() == second.weights.tolist()
+    remembered = dict(module._rarity_memo)
+    assert len(remembered) == 13  # the words; the numbers 14 and 3,200 weigh by their digits
+    assert list(remembered.values()) == rarity.weights(list(remembered)).tolist()
+    limit = module._MEMO_LIMIT
+    try:
+        module._MEMO_LIMIT = 3  # every text overflows it: the memory is cleared before each lookup
+        third = evidence(text, "en")
+    finally:
+        module._MEMO_LIMIT = limit
+    assert third.tokens.tolist() == first.tokens.tolist()
+    assert third.weights.tolist() == first.weights.tolist()

@@ -12,6 +12,7 @@ import json
 import re
 import subprocess
 import sys
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -312,3 +313,14 @@ def test_binary_bodies_are_told_from_text() -> None:
     assert binary_reason("") is None
     reason = binary_reason("\x00\x01\x02 abc")
     assert reason == "binary data, not text: 3 of the first 7 characters are control or undecodable"
+
+
+def test_the_characters_counted_as_binary_are_the_control_characters_but_whitespace() -> None:
+    """binary_reason counts, with one regular expression, exactly the characters of Unicode category Cc
+    other than tab, line feed, vertical tab, form feed and carriage return, and U+FFFD: checked on
+    every code point (surrogates excluded: a str from decoded bytes holds none)."""
+    whitespace = "\t\n\x0b\x0c\r"
+    for code in [*range(0xD800), *range(0xE000, 0x110000)]:
+        c = chr(code)
+        expected = c == "\ufffd" or (unicodedata.category(c) == "Cc" and c not in whitespace)
+        assert (binary_reason(c * 10) is not None) is expected, hex(code)
