@@ -114,7 +114,7 @@ def main(docs: list[Path], rounds: int) -> None:
     print(
         f"  where a page's time goes (one instrumented round, {1000 * elapsed / len(pages):.1f} ms a page):"
     )
-    for name, _ in STAGES:
+    for _, name in STAGES:
         print(f"    {name:<18} {1000 * totals[name] / len(pages):6.2f} ms  {totals[name] / elapsed:6.1%}")
     rest = elapsed - sum(totals.values())
     print(f"    {'the rest':<18} {1000 * rest / len(pages):6.2f} ms  {rest / elapsed:6.1%}")
