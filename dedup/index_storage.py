@@ -10,6 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
+from itertools import chain
 
 import numpy as np
 import numpy.typing as npt
@@ -86,12 +87,12 @@ class MemoryStorage(IndexStorage):
         self._size = 0
 
     def add(self, article_id: int, keys: Keys) -> None:
-        for key in keys:
-            hashed = xxh3_64_intdigest(key)
-            self._buffer[hashed].append(article_id)
-            if self._removed:
-                self._removed.discard((hashed, article_id))
-        self._buffered += len(keys)
+        hashed = [xxh3_64_intdigest(key) for key in keys]
+        for h in hashed:
+            self._buffer[h].append(article_id)
+        if self._removed:
+            self._removed.difference_update((h, article_id) for h in hashed)
+        self._buffered += len(hashed)
         self._mark(article_id, True)
         if self._buffered >= _BUFFER_PAIRS:
             self._flush()
@@ -108,20 +109,25 @@ class MemoryStorage(IndexStorage):
         self._mark(article_id, False)
 
     def counts(self, keys: Keys, cap: int | None = None) -> Counter[int]:
-        hashed = sorted({xxh3_64_intdigest(key) for key in keys})
-        query = np.array(hashed, dtype=np.uint64)
-        found: Counter[int] = Counter()
-        per_key: list[list[int]] = [list(self._buffer.get(h, ())) for h in hashed]
-        for segment in self._segments:
-            starts = np.searchsorted(segment.keys, query, side="left")
-            ends = np.searchsorted(segment.keys, query, side="right")
-            for i in np.nonzero(ends > starts)[0]:
-                per_key[i].extend(segment.ids[starts[i] : ends[i]].tolist())
+        hashed = list(dict.fromkeys(map(xxh3_64_intdigest, keys)))
+        # The buffer's lists themselves: a list that gets more ids from a segment is a new one.
+        per_key: list[list[int]] = [self._buffer.get(h, []) for h in hashed]
+        if self._segments:
+            query = np.array(hashed, dtype=np.uint64)
+            for segment in self._segments:
+                starts = segment.keys.searchsorted(query, side="left")
+                ends = segment.keys.searchsorted(query, side="right")
+                for i in np.flatnonzero(ends > starts).tolist():
+                    per_key[i] = per_key[i] + segment.ids[starts[i] : ends[i]].tolist()
+        # Every article of every bucket that counts, once a bucket; counted at the end, in one call.
+        found: list[int] = []
         for h, ids in zip(hashed, per_key, strict=True):
+            if not ids:
+                continue
             bucket = {i for i in ids if (h, i) not in self._removed} if self._removed else set(ids)
-            if bucket and (cap is None or len(bucket) <= cap):
-                found.update(bucket)
-        return found
+            if cap is None or len(bucket) <= cap:
+                found.extend(bucket)
+        return Counter(found)
 
     def size(self) -> int:
         return self._size
@@ -147,8 +153,11 @@ class MemoryStorage(IndexStorage):
             self._size += 1 if present else -1
 
     def _flush(self) -> None:
-        keys = np.fromiter((k for k, ids in self._buffer.items() for _ in ids), np.uint64, self._buffered)
-        ids = np.fromiter((i for bucket in self._buffer.values() for i in bucket), np.uint32, self._buffered)
+        # Each bucket's key repeated once for each of its ids, without a Python step per pair.
+        buckets = np.fromiter(self._buffer.keys(), np.uint64, len(self._buffer))
+        sizes = np.fromiter(map(len, self._buffer.values()), np.int64, len(self._buffer))
+        keys = np.repeat(buckets, sizes)
+        ids = np.fromiter(chain.from_iterable(self._buffer.values()), np.uint32, self._buffered)
         self._buffer.clear()
         self._buffered = 0
         self._segments.append(_Segment(keys, ids))
