@@ -40,10 +40,24 @@ _SCALE = 20.0
 
 @cache
 def covered_languages() -> frozenset[str]:
-    """The languages wordfreq has a frequency list for."""
+    """The languages wordfreq has a frequency list for: read from the list kept beside the table in the
+    cache folder, written there the first time (importing wordfreq takes a quarter of a second of
+    every process's start otherwise)."""
+    path = cache_folder.folder() / f"rarity-v{_VERSION}-languages.txt"
+    try:
+        kept = frozenset(path.read_text(encoding="utf-8").split())
+        if kept:
+            return kept
+    except OSError:
+        pass
     import wordfreq
 
-    return frozenset(wordfreq.available_languages(wordlist=_WORDLIST))
+    languages = frozenset(wordfreq.available_languages(wordlist=_WORDLIST))
+    try:
+        cache_folder.write_file(path, "\n".join(sorted(languages)).encode())
+    except OSError as e:
+        log.warning("cannot keep the list of wordfreq's languages in %s: %s", path, e)
+    return languages
 
 
 def weights(words: list[str]) -> npt.NDArray[np.float64]:

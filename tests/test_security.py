@@ -739,7 +739,6 @@ QUERY_CALLS = {
 }
 # Uses reviewed and kept, with the reason they are safe.
 REVIEWED = {
-    ("dedup/glossary.py", "pickle.load"): "the glossary cache this program built from installed packages",
     ("config/logs.py", "format() with a template that is not a literal"): (
         "logging.Formatter.format(record) of the text formatter that FieldsFormatter extends, not str.format"
     ),

@@ -6,6 +6,7 @@ Every option can also be set by an environment variable: ``NEWSDEDUP_<COMMAND>_<
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
 
@@ -15,26 +16,59 @@ from config import ConfigError
 from config.logs import LogFormat, formatter
 from config.redact import install_log_redaction
 from newsdedup import __version__
-from newsdedup.cli import (
-    articles,
-    clusters,
-    crawl,
-    db,
-    demo,
-    health,
-    ingest,
-    quality,
-    reindex,
-    schedule,
-    service,
-    spool,
-    stats,
-)
 from newsdedup.cli.context import Invocation
 from newsdedup.cli.errors import OperatorErrors, excepthook
 
+# Each command's module is imported when the command is looked up (to run it, or by --help), not at
+# start-up: `newsdedup ingest` does not import the other commands' code (the crawler and Scrapy, the
+# quality benchmark's baseline, ...). Command name -> (module, attribute).
+COMMANDS = {
+    "demo": ("newsdedup.cli.demo", "demo"),
+    "sources": ("newsdedup.cli.crawl", "sources"),
+    "crawl": ("newsdedup.cli.crawl", "crawl_command"),
+    "ingest": ("newsdedup.cli.ingest", "ingest"),
+    "clusters": ("newsdedup.cli.clusters", "clusters"),
+    "articles": ("newsdedup.cli.articles", "articles"),
+    "eval": ("newsdedup.cli.quality", "evaluate"),
+    "stats": ("newsdedup.cli.stats", "stats"),
+    "worker": ("newsdedup.cli.service", "worker"),
+    "beat": ("newsdedup.cli.service", "beat"),
+    "index": ("newsdedup.cli.service", "index"),
+    "reindex": ("newsdedup.cli.reindex", "reindex"),
+    "spool": ("newsdedup.cli.spool", "spool"),
+    "db": ("newsdedup.cli.db", "db"),
+    "health": ("newsdedup.cli.health", "health"),
+    "schedule": ("newsdedup.cli.schedule", "schedule"),
+}
 
-@click.group(cls=OperatorErrors, context_settings={"show_default": True, "auto_envvar_prefix": "NEWSDEDUP"})
+
+class Commands(OperatorErrors):
+    """The root group, whose commands are imported on first lookup (click's lazy group pattern)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)  # as click lists the commands of a group: by name
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        if cmd_name not in self.commands:
+            module, attribute = COMMANDS[cmd_name]
+            command: click.Command = getattr(importlib.import_module(module), attribute)
+            self.add_command(command, cmd_name)
+        return self.commands[cmd_name]
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        if args and args[0] not in COMMANDS:
+            # A name that is no command: click's error suggests the loaded commands that are close to
+            # it, so all of them are loaded (only on this error path).
+            for name in COMMANDS:
+                self.get_command(ctx, name)
+        return super().resolve_command(ctx, args)
+
+
+@click.group(cls=Commands, context_settings={"show_default": True, "auto_envvar_prefix": "NEWSDEDUP"})
 @click.option("-v", "--verbose", is_flag=True, help="Log progress and error details to stderr.")
 @click.version_option(__version__, prog_name="newsdedup")
 @click.pass_context
@@ -52,24 +86,6 @@ def app(ctx: click.Context, verbose: bool) -> None:
     handler.setFormatter(formatter(_log_format(invocation)))  # NEWSDEDUP_LOG_FORMAT: text or json
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, handlers=[handler], force=True)
     install_log_redaction()  # no password in any log line (config.redact)
-
-
-app.add_command(demo.demo)
-app.add_command(crawl.sources)
-app.add_command(crawl.crawl_command)
-app.add_command(ingest.ingest)
-app.add_command(clusters.clusters)
-app.add_command(articles.articles)
-app.add_command(quality.evaluate)
-app.add_command(stats.stats)
-app.add_command(service.worker)
-app.add_command(service.beat)
-app.add_command(service.index)
-app.add_command(reindex.reindex)
-app.add_command(spool.spool)
-app.add_command(db.db)
-app.add_command(health.health)
-app.add_command(schedule.schedule)
 
 
 def _log_format(invocation: Invocation) -> LogFormat:

@@ -11,7 +11,6 @@ from rich.table import Table
 
 from config.redact import redact_text
 from config.sources import find_source
-from crawler.run import crawl
 from newsdedup.cli.context import uses_runtime
 from newsdedup.cli.errors import SetupError
 from newsdedup.service.runtime import Runtime
@@ -78,6 +77,8 @@ def crawl_command(runtime: Runtime, names: tuple[str, ...], enqueue: bool) -> No
                 sender.send(CRAWL_SOURCE, source.name, queue="crawl")
         click.echo(f"enqueued {len(chosen)} crawl task{'s' if len(chosen) != 1 else ''}")
         return
+    from crawler.run import crawl  # Scrapy and Twisted: imported by the commands that crawl, only
+
     summaries = crawl(chosen, runtime.settings, install_root_handler=False)
     Console().print(summary_table(summaries))
 

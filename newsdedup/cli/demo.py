@@ -12,7 +12,6 @@ import click
 from rich.console import Console
 
 from config import Settings, defaults, load_sources
-from crawler.run import crawl
 from newsdedup.cli.context import uses_settings
 from newsdedup.cli.crawl import summary_table
 from newsdedup.cli.render import print_clusters
@@ -39,6 +38,8 @@ def demo(configured: Settings, database: Path, serve: bool) -> None:
 
     Needs neither Redis nor PostgreSQL, and ignores NEWSDEDUP_DATABASE_URL and NEWSDEDUP_REDIS_URL.
     """
+    from crawler.run import crawl  # Scrapy and Twisted: imported by the commands that crawl, only
+
     started = time.monotonic()
     console = Console()
     for stale in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):

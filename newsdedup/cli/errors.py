@@ -14,7 +14,6 @@ from types import TracebackType
 from typing import Any
 
 import click
-import kombu.exceptions
 import redis
 from sqlalchemy.exc import NoSuchModuleError, OperationalError
 
@@ -62,9 +61,16 @@ def _message(error: BaseException) -> CLIError | None:
         return CLIError(f"database error: {reason} (check NEWSDEDUP_DATABASE_URL and that the server is up)")
     if type(error).__name__ == "BrokerDown":  # workers.sender's: not imported here, that would import Celery
         return CLIError(f"cannot reach Redis: {error} (check NEWSDEDUP_REDIS_URL and that Redis is up)")
-    if isinstance(error, redis.ConnectionError | redis.TimeoutError | kombu.exceptions.OperationalError):
+    if isinstance(error, (redis.ConnectionError, redis.TimeoutError, *_kombu_broker_errors())):
         return CLIError(f"cannot reach Redis: {error} (check NEWSDEDUP_REDIS_URL and that Redis is up)")
     return None
+
+
+def _kombu_broker_errors() -> tuple[type[Exception], ...]:
+    """Kombu's (Celery's) broker error, if Kombu is imported: only then can one have been raised, and
+    importing it here would import it into every command."""
+    kombu_exceptions = sys.modules.get("kombu.exceptions")
+    return () if kombu_exceptions is None else (kombu_exceptions.OperationalError,)
 
 
 class OperatorErrors(click.Group):

@@ -9,7 +9,6 @@ from rich.console import Console
 
 from newsdedup.cli.errors import SetupError
 from newsdedup.corpora import SPLIT_SEED, CorpusError, corpora
-from newsdedup.quality import run
 
 
 @click.command("eval")
@@ -29,6 +28,8 @@ def evaluate(corpus: tuple[Path, ...], seed: int) -> None:
 
     Runs in temporary SQLite databases; the configured database is not touched.
     """
+    from newsdedup.quality import run  # its naive baseline imports datasketch: only this command needs it
+
     try:
         parts = corpora(corpus)
     except CorpusError as e:

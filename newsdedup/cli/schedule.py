@@ -13,7 +13,6 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import click
-from celery.schedules import crontab_parser
 from rich.console import Console
 from rich.table import Table
 
@@ -38,6 +37,8 @@ class Cron:
 
     @classmethod
     def parse(cls, schedule: str) -> Cron:
+        from celery.schedules import crontab_parser  # Celery: imported by this command, not by every one
+
         fields = cron_fields(schedule)  # checked: a ValueError names the bad field
         minutes, hours, days, months, weekdays = (
             frozenset(crontab_parser(high - low + 1, low).parse(value))
