@@ -6,9 +6,10 @@ a word no frequency list knows is probably a name and weighs most. Rarity is mea
 scale (log10 of frequency per billion words): ``weight = MAX_WEIGHT - zipf``, at least 0.
 
 wordfreq's lists (42 languages) are merged into one table on first use: per word the highest
-frequency in any list, keyed by a 64-bit hash of the word. The table lives in the cache folder as
-two ``.npy`` files that every process memory-maps, so the prefork pool's children share its pages
-instead of each holding its own copy of the dictionaries. Nothing is downloaded.
+frequency in any list, keyed by a 64-bit hash of the word. The table is a folder of two ``.npy``
+files in the cache folder (``dedup.cache_folder.mapped``) that every process memory-maps, so the
+prefork pool's children share its pages instead of each holding its own copy of the dictionaries.
+Nothing is downloaded.
 
 Words rarer than ``MIN_ZIPF`` in every list are left out of the table: they weigh as unknown words.
 """
@@ -16,7 +17,6 @@ Words rarer than ``MIN_ZIPF`` in every list are left out of the table: they weig
 from __future__ import annotations
 
 import logging
-import os
 from functools import cache
 from pathlib import Path
 
@@ -32,7 +32,8 @@ MAX_WEIGHT = 5.0
 #: Below this Zipf frequency a word weighs as one no list knows (``MAX_WEIGHT - MIN_ZIPF`` is close
 #: to the maximum anyway); leaving them out halves the table.
 MIN_ZIPF = 1.5
-_VERSION = 1
+# 2: the table is a folder mapped through dedup.cache_folder (1 was two loose files).
+_VERSION = 2
 _WORDLIST = "best"
 # Zipf values are kept in a byte: units of 1/20.
 _SCALE = 20.0
@@ -83,25 +84,21 @@ def weight(word: str) -> float:
 def _table() -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint8]]:
     """The word hashes (sorted) and their Zipf values, memory-mapped from the cache folder; built there
     from the installed wordfreq lists the first time (about 15 s, once per machine)."""
-    folder = cache_folder.folder()
-    keys_path = folder / f"rarity-v{_VERSION}-keys.npy"
-    zipf_path = folder / f"rarity-v{_VERSION}-zipf.npy"
-    try:
-        keys = np.load(keys_path, mmap_mode="r")
-        zipfs = np.load(zipf_path, mmap_mode="r")
-        if keys.shape == zipfs.shape:
-            return keys, zipfs
-    except (OSError, ValueError):
-        pass
-    log.info("building the word rarity table from the installed wordfreq lists (once)")
+    return cache_folder.mapped(f"rarity-v{_VERSION}", "word rarity table (wordfreq)", _write, _open)
+
+
+def _write(folder: Path) -> None:
     keys, zipfs = _build()
-    try:
-        _save(keys_path, keys)
-        _save(zipf_path, zipfs)
-        return np.load(keys_path, mmap_mode="r"), np.load(zipf_path, mmap_mode="r")
-    except OSError as e:
-        log.warning("cannot keep the rarity table in %s: %s (it is rebuilt in every process)", folder, e)
-        return keys, zipfs
+    np.save(folder / "keys.npy", keys)
+    np.save(folder / "zipf.npy", zipfs)
+
+
+def _open(folder: Path) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint8]]:
+    keys = np.load(folder / "keys.npy", mmap_mode="r")
+    zipfs = np.load(folder / "zipf.npy", mmap_mode="r")
+    if keys.shape != zipfs.shape:
+        raise ValueError(f"{folder}: {keys.shape[0]} words but {zipfs.shape[0]} values")
+    return keys, zipfs
 
 
 def _build() -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint8]]:
@@ -124,11 +121,3 @@ def _build() -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint8]]:
     first = np.ones(keys.shape[0], dtype=bool)
     first[1:] = keys[1:] != keys[:-1]
     return keys[first], zipfs[first]
-
-
-def _save(path: Path, array: npt.NDArray[np.generic]) -> None:
-    """Write the array where concurrent processes never read half of it: a private file, then a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f"{path.stem}.{os.getpid()}.partial.npy")
-    np.save(partial, array)
-    partial.replace(path)
