@@ -18,6 +18,12 @@ class Params(BaseModel):
     #: The MinHash LSH index finds near-copies: the bands and rows are datasketch's optimum for this
     #: Jaccard similarity. It only proposes candidates; the exact checks below decide.
     lsh_threshold: float = Field(0.5, gt=0.0, le=1.0)
+    #: An LSH band bucket with more than LSH_BUCKET_CAP articles (a text posted over and over, a
+    #: template page) proposes no candidates, as an anchor or evidence bucket over ANCHOR_BUCKET_CAP
+    #: does not: a page's candidates, and the work of finding them, stay bounded however large the
+    #: index grows. The price: a page's near-copies in such buckets are not proposed by them (exact
+    #: copies still are, by content hash, and its anchors and other bands still propose).
+    lsh_bucket_cap: int = Field(1000, ge=1)
     #: The anchor index finds partial copies (excerpts, splices): one shingle in ANCHOR_MODULUS is an
     #: anchor, and an article sharing at least MIN_SHARED_ANCHORS anchors is a candidate. A bucket with
     #: more than ANCHOR_BUCKET_CAP articles is a stock phrase and is not used to propose candidates.

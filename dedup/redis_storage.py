@@ -40,7 +40,9 @@ of its own and leaves b"" in the group as a marker, so the group stays compact a
 where to look from the lookup they make anyway. A set gives O(1) duplicate checks for the large
 buckets of common keys; up to 512 ids it is an intset (4 bytes an id), beyond that a hash table
 (about 60 bytes an id), which only very common keys reach. A spilled bucket that shrinks to half of
-``inline_ids`` moves back.
+``inline_ids`` moves back. A query with a cap learns a bucket's size from its value's length or
+SCARD before reading any id, so a bucket over the cap costs one lookup however large it has grown;
+``capped`` counts those buckets.
 
 Atomicity and round trips. Adding, removing and counting are Lua scripts (registered once, run by
 EVALSHA), one per article or query: concurrent writers never lose an id, and a query is one round
@@ -202,8 +204,11 @@ return 0
 )
 
 # KEYS: layout, then the bucket groups. ARGV: layout, fields, cap.
-# Returns the packed ids of every small enough inline bucket, concatenated, then one array of
-# decimal ids per small enough spilled bucket.
+# Returns the ids of every bucket within the cap, packed (4 bytes little-endian each) and
+# concatenated, and the number of buckets left out for holding more. A bucket's size is known before
+# its ids are read (the length of its value, SCARD), so a capped bucket costs one lookup however
+# large it is. A spilled bucket's ids are packed here too: one reply string for the client to parse,
+# not one per id.
 _COUNTS = (
     _LUA_HELPERS
     + """
@@ -211,20 +216,25 @@ local err = layout_error(false)
 if err then return err end
 local fields = split_fields(ARGV[2])
 local cap = tonumber(ARGV[3])
-local inline = {}
-local out = {''}
+local packed = {}
+local capped = 0
 for i = 2, #KEYS do
   local group, field = KEYS[i], fields[i - 1]
   local value = redis.call('HGET', group, field)
   if value == '' then
     local set = spill_name(group, field)
-    if redis.call('SCARD', set) <= cap then out[#out + 1] = redis.call('SMEMBERS', set) end
-  elseif value and #value <= 4 * cap then
-    inline[#inline + 1] = value
+    if redis.call('SCARD', set) <= cap then
+      for _, m in ipairs(redis.call('SMEMBERS', set)) do
+        packed[#packed + 1] = struct.pack('<I4', tonumber(m))
+      end
+    else
+      capped = capped + 1
+    end
+  elseif value then
+    if #value <= 4 * cap then packed[#packed + 1] = value else capped = capped + 1 end
   end
 end
-out[1] = table.concat(inline)
-return out
+return {table.concat(packed), capped}
 """
 )
 
@@ -253,7 +263,8 @@ class CompactRedisStorage(IndexStorage):
     ``group_bits`` sets the groups (None: 33 bits for LSH keys, 22 for others) and ``inline_ids``
     how many ids a bucket keeps in its group before it spills; every client of a prefix must use
     the same (they fail with ``LayoutError`` otherwise, until the index is cleared and rebuilt).
-    ``batch`` is the number of articles per pipeline in ``add_many``.
+    ``batch`` is the number of articles per pipeline in ``add_many``. ``capped`` counts the buckets
+    that ``counts`` left out for holding more than its cap.
     """
 
     def __init__(
@@ -276,6 +287,8 @@ class CompactRedisStorage(IndexStorage):
         self.group_bits = group_bits
         self.inline_ids = inline_ids
         self.batch = max(1, batch)
+        # Buckets that counts() left out for holding more than its cap, since this storage was made.
+        self.capped = 0
         groups = (
             str(group_bits)
             if group_bits is not None
@@ -310,7 +323,7 @@ class CompactRedisStorage(IndexStorage):
 
     def counts(self, keys: Keys, cap: int | None = None) -> Counter[int]:
         found: Counter[int] = Counter()
-        if len(keys) == 0 or (cap is not None and cap < 1):
+        if len(keys) == 0:
             return found
         groups, fields = self._locate(keys)
         with self._layout_errors():
@@ -318,10 +331,9 @@ class CompactRedisStorage(IndexStorage):
                 [self._layout_key, *groups], [self.layout, fields, _NO_CAP if cap is None else cap]
             )
         packed: bytes = reply[0]
+        self.capped += int(reply[1])
         if packed:
             found.update(np.frombuffer(packed, dtype="<u4").tolist())
-        for members in reply[1:]:
-            found.update(int(m) for m in members)
         return found
 
     def size(self) -> int:
@@ -369,15 +381,39 @@ class CompactRedisStorage(IndexStorage):
     def _locate(self, keys: Keys) -> tuple[list[str], bytes]:
         """The group hashes of the distinct keys, and their fields as one argument: each field
         after its length (a byte)."""
+        distinct = list(dict.fromkeys(keys))
+        lengths = {len(key) for key in distinct}
+        if len(lengths) == 1:
+            (alike,) = lengths
+            if alike > 0 and self._split(alike)[0] <= 8:
+                return self._locate_alike(distinct, alike)
         prefix = self.prefix
         groups: list[str] = []
         fields: list[bytes] = []
-        for key in dict.fromkeys(keys):
+        for key in distinct:
             read, shift, width, cut, length = self._split(len(key))
             groups.append(f"{prefix}:{int.from_bytes(key[:read], 'big') >> shift:0{width}x}")
             fields.append(length)
             fields.append(key[cut:])
         return groups, b"".join(fields)
+
+    def _locate_alike(self, keys: list[bytes], length: int) -> tuple[list[str], bytes]:
+        """``_locate`` for distinct keys of one length whose group fits in 64 bits (every index's
+        keys), computed for all keys at once: an article's 70 anchors in a third of the time they take
+        one at a time."""
+        read, shift, width, cut, size = self._split(length)
+        rows = np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(-1, length)
+        # The group: the first ``read`` bytes as a big-endian number, shifted right; in hex, the last
+        # ``width`` of 16 digits.
+        head = np.zeros((rows.shape[0], 8), dtype=np.uint8)
+        head[:, 8 - read :] = rows[:, :read]
+        digits = (head.view(">u8").ravel() >> np.uint64(shift)).astype(">u8").tobytes().hex()
+        prefix = self.prefix
+        groups = [f"{prefix}:{digits[end - width : end]}" for end in range(16, 16 * len(keys) + 1, 16)]
+        fields = np.empty((rows.shape[0], 1 + length - cut), dtype=np.uint8)
+        fields[:, 0] = size[0]
+        fields[:, 1:] = rows[:, cut:]
+        return groups, fields.tobytes()
 
     def _write_call(self, article_id: int, keys: Keys) -> tuple[list[str], list[bytes | str | int]]:
         """KEYS and ARGV of the add and remove scripts."""

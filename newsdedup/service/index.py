@@ -59,6 +59,8 @@ def empty_index(settings: Settings) -> CandidateIndex:
         lsh=LSHIndex(_storage(s, INDEX_PREFIX), s.lsh_threshold, s.num_perm),
         anchors=SharedKeyIndex(_storage(s, ANCHOR_PREFIX), s.min_shared_anchors, s.anchor_bucket_cap),
         evidence=SharedKeyIndex(_storage(s, EVIDENCE_PREFIX), s.min_shared_evidence, s.anchor_bucket_cap),
+        # The caps apply when querying, not when writing: changing one needs no rebuild.
+        lsh_bucket_cap=s.lsh_bucket_cap,
     )
 
 
