@@ -14,8 +14,11 @@ whole line), so story sentences are not hit. Matching ignores case, accents and 
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import hashlib
 import re
+import sys
 import tomllib
 import unicodedata
 from collections.abc import Mapping
@@ -25,6 +28,9 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from lxml.html import HtmlElement
+
+from dedup import cache_folder
+from dedup.shingles import MARK_POINTS, MARKS
 
 PHRASES_FILE = Path(__file__).with_name("residue_phrases.toml")
 # The keys of a language's table; every kind but "share" holds regular expressions.
@@ -110,12 +116,18 @@ class _Rules:
 
 def load_phrases(path: Path = PHRASES_FILE) -> Phrases:
     """The phrases of the file, checked: known kinds only, lists of non-empty strings, every regular
-    expression compiling and matching something. Raises PhraseFileError saying what is wrong where."""
+    expression compiling and matching something. Raises PhraseFileError saying what is wrong where.
+
+    Compiling each expression on its own is most of the cost of loading (about 70 ms), so a file
+    whose exact bytes passed once, under this Python, is remembered in the cache folder and its
+    expressions are not compiled one by one again."""
     try:
-        with path.open("rb") as f:
-            data = tomllib.load(f)
-    except (OSError, tomllib.TOMLDecodeError) as e:
+        raw = path.read_bytes()
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
         raise PhraseFileError(f"{path}: {e}") from e
+    checked = _checked_marker(raw)
+    check_expressions = not checked.exists()
     languages: dict[str, dict[str, tuple[str, ...]]] = {}
     networks: tuple[str, ...] = ()
     for key, value in data.items():
@@ -128,11 +140,21 @@ def load_phrases(path: Path = PHRASES_FILE) -> Phrases:
         if unknown:
             raise PhraseFileError(f"{path}: [{key}] has unknown keys {unknown}; the kinds are {list(KINDS)}")
         table = {kind: _entries(path, f"[{key}] {kind}", entries) for kind, entries in value.items()}
-        for kind in REGEX_KINDS:
+        for kind in REGEX_KINDS if check_expressions else ():
             for entry in table.get(kind, ()):
                 _check_expression(path, f"[{key}] {kind}", entry)
         languages[key] = table
+    if check_expressions:
+        with contextlib.suppress(OSError):  # not remembered: checked again next time
+            cache_folder.write_file(checked, b"")
     return Phrases(languages=languages, networks=networks)
+
+
+def _checked_marker(raw: bytes) -> Path:
+    """The cache folder's file that says a phrase file of these bytes passed the checks under this
+    Python (its ``re`` decides what compiles)."""
+    digest = hashlib.sha256(raw + sys.version.encode()).hexdigest()
+    return cache_folder.folder() / "residue-phrases-checked" / digest
 
 
 def _entries(path: Path, where: str, value: Any) -> tuple[str, ...]:
@@ -215,24 +237,10 @@ class _Marks:
 
 @functools.cache
 def _marks() -> _Marks:
-    """The combining marks of Unicode (the planes that have any), looked up once: the nonspacing ones to
-    delete (str.translate), all of them as part of a word (a regular expression)."""
-    nonspacing: dict[int, None] = {}
-    marks: list[int] = []
-    for code in (*range(0x30000), *range(0xE0000, 0xE1000)):
-        category = unicodedata.category(chr(code))
-        if category.startswith("M"):
-            marks.append(code)
-            if category == "Mn":
-                nonspacing[code] = None
-    ranges: list[list[int]] = []
-    for code in marks:
-        if ranges and ranges[-1][1] == code - 1:
-            ranges[-1][1] = code
-        else:
-            ranges.append([code, code])
-    marks_class = "".join(f"\\U{a:08x}-\\U{b:08x}" for a, b in ranges)
-    return _Marks(nonspacing=nonspacing, word=re.compile(rf"[\w{marks_class}\-]+"))
+    """The combining marks of Unicode (those dedup.shingles finds), looked up once: the nonspacing ones
+    to delete (str.translate), all of them as part of a word (a regular expression)."""
+    nonspacing = {code: None for code in MARK_POINTS if unicodedata.category(chr(code)) == "Mn"}
+    return _Marks(nonspacing=nonspacing, word=re.compile(rf"[\w{MARKS}\-]+"))
 
 
 def strip_residue(text: str) -> str:

@@ -89,9 +89,10 @@ def _removed() -> list[int]:
 
 # Combines a shingle's token hashes: an odd constant, so no token's bits are lost.
 _MULTIPLIER = np.uint32(0x01000193)
-_MARK_POINTS = _marks()
+#: Every combining mark, in code point order.
+MARK_POINTS = _marks()
 #: The body of a character class of every combining mark: ``rf"[{MARKS}]"``.
-MARKS = _char_class(_MARK_POINTS)
+MARKS = _char_class(MARK_POINTS)
 # A word of a spaced script: letters, digits and underscores with the marks inside and after them.
 _WORD_BODY = rf"[{MARKS}]*[^\W{_UNSPACED}]+(?:[{MARKS}]+[^\W{_UNSPACED}]+)*[{MARKS}]*"
 #: One word of a spaced script in a ``normalize``-d text, its combining marks included. Characters
@@ -101,7 +102,7 @@ WORD = re.compile(_WORD_BODY)
 _TOKEN = re.compile(rf"[{_UNSPACED}][{MARKS}]*|{_WORD_BODY}")
 # The characters of unspaced scripts that are not marks: each character token holds one.
 _UNSPACED_BASE = re.compile(
-    f"[{_char_class(sorted({c for a, b in _UNSPACED_RANGES for c in range(a, b + 1)} - set(_MARK_POINTS)))}]"
+    f"[{_char_class(sorted({c for a, b in _UNSPACED_RANGES for c in range(a, b + 1)} - set(MARK_POINTS)))}]"
 )
 _REMOVED_POINTS = _removed()
 _REMOVED = re.compile(f"[{_char_class(_REMOVED_POINTS)}]")
@@ -109,7 +110,7 @@ _REMOVED = re.compile(f"[{_char_class(_REMOVED_POINTS)}]")
 # faster. Every code point beyond the first plane counts as one: the class is one table lookup in
 # the first plane, but one comparison for each of its ranges beyond it.
 _SPECIAL = re.compile(
-    f"[{_UNSPACED}{_char_class([c for c in {*_MARK_POINTS, *_REMOVED_POINTS} if c < 0x10000])}"
+    f"[{_UNSPACED}{_char_class([c for c in {*MARK_POINTS, *_REMOVED_POINTS} if c < 0x10000])}"
     "\U00010000-\U0010ffff]"
 )
 _PLAIN_WORD = re.compile(r"\w+")
@@ -151,7 +152,7 @@ def _flags() -> npt.NDArray[np.uint8]:
     flags[_LISTED:] |= _SPECIAL_FLAG | _UNLISTED_FLAG
     for a, b in _UNSPACED_RANGES:
         flags[a : b + 1] |= _UNSPACED_FLAG
-    flags[np.array(_MARK_POINTS)] |= _MARK_FLAG
+    flags[np.array(MARK_POINTS)] |= _MARK_FLAG
     flags[np.array(_REMOVED_POINTS)] |= _REMOVED_FLAG
     flags[np.array(list(_COMPATIBLE))] |= _COMPATIBLE_FLAG
     # _cut takes no mark for a word character; were there one in some Unicode version, the regex decides.

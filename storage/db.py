@@ -1,25 +1,33 @@
-"""Engine, sessions and schema migrations."""
+"""Engine, sessions and schema migrations.
+
+Alembic is imported only when a migration is to be run or listed: a process whose database is at
+the newest revision (nearly every start) learns that from the migration files' revision lines and
+one query, without the import (about a fifth of a second of ``newsdedup ingest``'s start).
+"""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.config import Config
-from alembic.migration import MigrationContext
-from alembic.script import Script, ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.models import Base
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from alembic.script import Script, ScriptDirectory
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 # Any constant will do: it only has to be the same in every process that migrates.
 _MIGRATION_LOCK_KEY = 0x6E657773
+# A migration file's own revision and the one it follows, as Alembic's template writes them.
+_REVISION_LINE = re.compile(r"^(revision|down_revision) = (?:\"([^\"]*)\"|None)$", re.MULTILINE)
+_VERSION_TABLE = "alembic_version"
 
 
 class DatabaseURLError(ValueError):
@@ -66,16 +74,22 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 def alembic_config() -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     return config
 
 
 def script_directory() -> ScriptDirectory:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config())
 
 
 def current_revisions(connection: Connection) -> set[str]:
+    from alembic.migration import MigrationContext
+
     return set(MigrationContext.configure(connection).get_current_heads())
 
 
@@ -105,6 +119,9 @@ def pending_revisions(connection: Connection) -> list[Script]:
 def model_differences(connection: Connection) -> list[Any]:
     """The differences between the models and the database's schema, as Alembic's autogenerate lists
     them (the changes of one column grouped in a list)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
     context = MigrationContext.configure(connection, opts={"compare_type": True})
     return list(compare_metadata(context, Base.metadata))
 
@@ -112,6 +129,10 @@ def model_differences(connection: Connection) -> list[Any]:
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest revision; safe when several processes start at once. A schema
     of a newer newsdedup raises SchemaTooNew (Alembic would fail with a traceback)."""
+    if at_newest_revision(engine):
+        return
+    from alembic import command
+
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
             # Held until this transaction ends: the other processes wait, then find nothing to do.
@@ -122,3 +143,31 @@ def migrate(engine: Engine) -> None:
         config = alembic_config()
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+def newest_revision() -> str | None:
+    """The revision of the newest migration file, read from the files' ``revision`` and
+    ``down_revision`` lines (the one that no other file follows); None unless exactly one is newest
+    (then Alembic decides)."""
+    revisions: set[str] = set()
+    followed: set[str] = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        lines = dict(_REVISION_LINE.findall(path.read_text(encoding="utf-8")))
+        if "revision" not in lines:
+            return None
+        revisions.add(lines["revision"])
+        followed.add(lines.get("down_revision", ""))
+    heads = revisions - followed
+    return heads.pop() if len(heads) == 1 else None
+
+
+def at_newest_revision(engine: Engine) -> bool:
+    """Whether the database's schema is at the newest migration: nothing to migrate."""
+    newest = newest_revision()
+    if newest is None:
+        return False
+    with engine.connect() as connection:
+        if not inspect(connection).has_table(_VERSION_TABLE):
+            return False
+        found = connection.execute(text(f"SELECT version_num FROM {_VERSION_TABLE}")).scalars().all()
+    return list(found) == [newest]

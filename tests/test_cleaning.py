@@ -486,6 +486,32 @@ def test_a_mistake_in_the_phrase_file_is_named(
         strip_residue("\n".join(STORY))
 
 
+def test_a_phrase_file_that_passed_is_not_compiled_entry_by_entry_again(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The first load of a phrase file checks each expression and leaves a marker in the cache folder;
+    a second load of the same bytes checks none; a changed file is checked again, and its mistake is
+    named."""
+    monkeypatch.setattr(residue.cache_folder, "_folder", tmp_path / "cache")
+    path = tmp_path / "phrases.toml"
+    path.write_text('[xx]\nattribution = ["quelle"]\n', encoding="utf-8")
+    checked: list[str] = []
+    check = residue._check_expression
+    monkeypatch.setattr(
+        residue, "_check_expression", lambda p, where, entry: (checked.append(entry), check(p, where, entry))
+    )
+
+    residue.load_phrases(path)
+    residue.load_phrases(path)
+    assert checked == ["quelle"]
+    assert len(list((tmp_path / "cache" / "residue-phrases-checked").iterdir())) == 1
+
+    path.write_text('[xx]\nattribution = ["quelle", "(a"]\n', encoding="utf-8")
+    with pytest.raises(residue.PhraseFileError, match=r"\[xx\] attribution entry '\(a' is not a regular"):
+        residue.load_phrases(path)
+    assert checked == ["quelle", "quelle", "(a"]
+
+
 def _fixture_pages() -> list[tuple[str, str]]:
     """(url, html) of every HTML page of the demo's sites and of the article-signs fixture."""
     pages = []

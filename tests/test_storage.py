@@ -589,3 +589,15 @@ def test_a_rebuild_renews_its_lock_after_every_batch_and_stops_when_it_lost_it(
             rt.rebuild_index(take_away)
     finally:
         client.close()
+
+
+def test_the_newest_revision_read_from_the_files_is_alembics_head() -> None:
+    """The revision lines of the migration files, read without Alembic, name the same newest
+    revision as Alembic's script directory; an empty database is not at it, a migrated one is."""
+    from storage.db import at_newest_revision, newest_revision, script_directory
+
+    assert newest_revision() == script_directory().get_current_head()
+    engine = create_db_engine("sqlite://")
+    assert not at_newest_revision(engine)
+    migrate(engine)
+    assert at_newest_revision(engine)

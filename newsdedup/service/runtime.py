@@ -25,7 +25,7 @@ from dedup.signature import Signer
 from newsdedup.service import index as candidate_index
 from newsdedup.service.index import RebuildProgress
 from storage import views
-from storage.db import create_db_engine, migrate, pending_revisions, session_factory
+from storage.db import at_newest_revision, create_db_engine, migrate, pending_revisions, session_factory
 
 
 class SchemaNotCurrent(RuntimeError):
@@ -70,6 +70,8 @@ class Runtime:
     def require_current_schema(self) -> Runtime:
         """For commands that only read: raise SchemaNotCurrent, in one line, if the database needs
         migrating (they never migrate it themselves)."""
+        if at_newest_revision(self.engine):
+            return self
         with self.engine.connect() as connection:
             pending = pending_revisions(connection)
         if pending:
