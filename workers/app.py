@@ -136,17 +136,21 @@ def _require_redis_and_migrate(**_: Any) -> None:
 
 @worker_init.connect
 def _warm_up_before_fork(**_: Any) -> None:
-    """Load the word-frequency tables and the language model (seconds, half a gigabyte) once, in the
-    parent, before the pool forks: every pool process, also one started after another was killed, begins
-    warm and shares them (frozen out of the garbage collector's reach, so that it does not copy their
-    pages)."""
-    from dedup import cache_folder
+    """Open the built tables (word rarities, the language model, the Chinese and Japanese glossaries)
+    once, in the parent, before the pool forks; the first time on a machine this builds them into the
+    cache folder (seconds). They are memory-mapped: every pool process, also one started after another
+    was killed, inherits the mappings and shares their pages instead of reading its own copy; the
+    Python objects made meanwhile are frozen out of the garbage collector's reach, so that it does not
+    touch (and so copy) their pages."""
+    from dedup import cache_folder, glossary
     from dedup.evidence import evidence
     from dedup.language import detect_language
 
     cache_folder.use(app.settings.cache_dir)
     evidence("warm up", "en")
     detect_language("warm up")
+    glossary.chinese()
+    glossary.japanese()
     gc.freeze()
 
 
