@@ -14,7 +14,6 @@ from itertools import chain
 
 import numpy as np
 import numpy.typing as npt
-import redis
 from xxhash import xxh3_64_intdigest
 
 Keys = Sequence[bytes]
@@ -202,6 +201,8 @@ def make_storage(redis_url: str | None, prefix: str, group_bits: int | None = No
         return MemoryStorage()
     if not redis_url.startswith(("redis://", "rediss://", "unix://")):
         raise ValueError(f"unknown index storage URL {redis_url!r}: expected redis://, rediss:// or unix://")
+    import redis  # only here: the embedded mode never loads the client
+
     from dedup.redis_storage import CompactRedisStorage  # it builds on this module
 
     return CompactRedisStorage(redis.Redis.from_url(redis_url), prefix=prefix, group_bits=group_bits)

@@ -14,7 +14,6 @@ from types import TracebackType
 from typing import Any
 
 import click
-import redis
 from sqlalchemy.exc import NoSuchModuleError, OperationalError
 
 from config import ConfigError
@@ -61,9 +60,16 @@ def _message(error: BaseException) -> CLIError | None:
         return CLIError(f"database error: {reason} (check NEWSDEDUP_DATABASE_URL and that the server is up)")
     if type(error).__name__ == "BrokerDown":  # workers.sender's: not imported here, that would import Celery
         return CLIError(f"cannot reach Redis: {error} (check NEWSDEDUP_REDIS_URL and that Redis is up)")
-    if isinstance(error, (redis.ConnectionError, redis.TimeoutError, *_kombu_broker_errors())):
+    if isinstance(error, (*_redis_errors(), *_kombu_broker_errors())):
         return CLIError(f"cannot reach Redis: {error} (check NEWSDEDUP_REDIS_URL and that Redis is up)")
     return None
+
+
+def _redis_errors() -> tuple[type[Exception], ...]:
+    """redis-py's connection errors, if it is imported: only then can one have been raised (the
+    embedded mode never imports it)."""
+    client = sys.modules.get("redis")
+    return () if client is None else (client.ConnectionError, client.TimeoutError)
 
 
 def _kombu_broker_errors() -> tuple[type[Exception], ...]:

@@ -11,9 +11,8 @@ import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from itertools import islice
+from typing import TYPE_CHECKING, cast
 
-import redis
-from redis.lock import Lock
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings
@@ -22,10 +21,14 @@ from dedup.evidence import Evidence
 from dedup.index_storage import IndexStorage, make_storage
 from dedup.key_index import SharedKeyIndex
 from dedup.lsh import LSHIndex, banding
-from dedup.redis_storage import group_bits_for
 from dedup.shingles import Hashes
 from dedup.signature import Signature
 from storage import queries
+
+if TYPE_CHECKING:
+    # Imported where Redis is used: the embedded mode never loads the client (50 ms of start-up).
+    import redis
+    from redis.lock import Lock
 
 log = logging.getLogger(__name__)
 
@@ -125,8 +128,7 @@ def rebuild_lock(client: redis.Redis | None) -> AbstractContextManager[object]:
         return nullcontext()
     # Others wait as long as the rebuild runs (it renews the lock); if the rebuilder dies, the lock
     # expires and one of them rebuilds.
-    lock: Lock = client.lock(REBUILD_LOCK, timeout=REBUILD_LOCK_SECONDS, blocking_timeout=None)
-    return lock
+    return cast("Lock", client.lock(REBUILD_LOCK, timeout=REBUILD_LOCK_SECONDS, blocking_timeout=None))
 
 
 def _rebuild(
@@ -195,6 +197,10 @@ def index_meta(settings: Settings) -> dict[str, str]:
 
 
 def _storage(settings: Settings, prefix: str) -> IndexStorage:
+    if settings.redis_url is None:
+        return make_storage(None, prefix=prefix)
+    from dedup.redis_storage import group_bits_for
+
     bits = group_bits_for(settings.index_capacity, KEYS_PER_ARTICLE[prefix], LEADING_BITS[prefix])
     return make_storage(settings.redis_url, prefix=prefix, group_bits=bits)
 
@@ -203,6 +209,8 @@ def _renewing(lock: object, progress: RebuildProgress | None) -> RebuildProgress
     """The progress callback of a rebuild that also renews its lock (a Redis lock; nothing else)
     after every batch; it raises LockNotOwnedError if the lock was lost, rather than letting two
     rebuilds clear and fill one index."""
+    from redis.lock import Lock
+
     if not isinstance(lock, Lock):
         return progress
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from redis import Redis
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -26,6 +26,9 @@ from newsdedup.service import index as candidate_index
 from newsdedup.service.index import RebuildProgress
 from storage import views
 from storage.db import at_newest_revision, create_db_engine, migrate, pending_revisions, session_factory
+
+if TYPE_CHECKING:
+    from redis import Redis  # imported when a Redis URL is set: the embedded mode never loads it
 
 
 class SchemaNotCurrent(RuntimeError):
@@ -86,7 +89,11 @@ class Runtime:
     def redis(self) -> Redis | None:
         """The shared Redis, or None in the embedded mode."""
         url = self.settings.redis_url
-        return Redis.from_url(url) if url is not None else None
+        if url is None:
+            return None
+        from redis import Redis
+
+        return Redis.from_url(url)
 
     def require_redis(self) -> Redis:
         if self.redis is None:
