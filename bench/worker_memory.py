@@ -18,9 +18,8 @@ machine: a child that maps them adds them to its RSS but not to the machine's me
 (a mapped page counts 1/N in each of the N processes that map it) and USS leaves out. RSS counts
 nearly all of the tables' 140 MB once a process has used them a little (the kernel maps a page's
 neighbours along with it), so a child's RSS overstates what it holds by about that much. The parent
-loads the language model and the rarity table before it forks (``workers.app``'s ``worker_init``
-warm-up), so the children inherit those maps; each child maps the glossaries on its first Chinese or
-Japanese page, which takes milliseconds and shares the same pages all the same.
+opens the language model, the rarity table and the glossaries before it forks (``workers.app``'s
+``worker_init`` warm-up), so the children inherit those maps and share their pages.
 """
 
 from __future__ import annotations
