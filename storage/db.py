@@ -169,5 +169,5 @@ def at_newest_revision(engine: Engine) -> bool:
     with engine.connect() as connection:
         if not inspect(connection).has_table(_VERSION_TABLE):
             return False
-        found = connection.execute(text(f"SELECT version_num FROM {_VERSION_TABLE}")).scalars().all()
+        found = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
     return list(found) == [newest]
