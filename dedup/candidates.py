@@ -20,15 +20,13 @@ Entry = tuple[int, Signature, Hashes, Hashes]
 class CandidateIndex:
     """Stored articles that may tell the same story as a new one; the exact checks decide.
 
-    A bucket of more articles than its index's cap proposes nothing (``lsh_bucket_cap``; the
-    anchor and evidence indexes have their own ``bucket_cap``), so a query's work is bounded by the
-    caps, not by the size of the index; ``capped`` counts the buckets left out so far.
+    A bucket of more articles than its index's ``bucket_cap`` proposes nothing, so a query's work is
+    bounded by the caps, not by the size of the index; ``capped`` counts the buckets left out so far.
     """
 
     lsh: LSHIndex
     anchors: SharedKeyIndex
     evidence: SharedKeyIndex
-    lsh_bucket_cap: int | None = None
 
     def insert(self, article_id: int, signature: Signature, anchors: Hashes, evidence: Hashes) -> None:
         self.lsh.insert(article_id, signature)
@@ -54,9 +52,7 @@ class CandidateIndex:
         self.evidence.remove(article_id, evidence)
 
     def query(self, signature: Signature, anchors: Hashes, evidence: Hashes) -> set[int]:
-        # The band buckets through the storage, for the cap (LSHIndex.query takes none).
-        near = self.lsh.storage.counts(self.lsh.band_keys(signature), cap=self.lsh_bucket_cap)
-        return set(near) | self.anchors.query(anchors) | self.evidence.query(evidence)
+        return self.lsh.query(signature) | self.anchors.query(anchors) | self.evidence.query(evidence)
 
     @property
     def capped(self) -> int:

@@ -66,11 +66,15 @@ def band_keys(signature: Signature, bands: int, rows: int) -> list[bytes]:
 
 
 class LSHIndex:
-    """Article ids by MinHash signature; a query returns the likely similar ones."""
+    """Article ids by MinHash signature; a query returns the likely similar ones. A band bucket of
+    more than ``bucket_cap`` articles proposes none of them (None: no cap)."""
 
-    def __init__(self, storage: IndexStorage, threshold: float, num_perm: int) -> None:
+    def __init__(
+        self, storage: IndexStorage, threshold: float, num_perm: int, bucket_cap: int | None = None
+    ) -> None:
         self.storage = storage
         self.num_perm = num_perm
+        self.bucket_cap = bucket_cap
         self.bands, self.rows = banding(threshold, num_perm)
 
     def band_keys(self, signature: Signature) -> list[bytes]:
@@ -85,7 +89,7 @@ class LSHIndex:
         self.storage.remove(article_id, self.band_keys(signature))
 
     def query(self, signature: Signature) -> set[int]:
-        return set(self.storage.counts(self.band_keys(signature)))
+        return set(self.storage.counts(self.band_keys(signature), cap=self.bucket_cap))
 
     def __len__(self) -> int:
         return self.storage.size()

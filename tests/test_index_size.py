@@ -47,10 +47,9 @@ def crowded_index(make_storage: MakeStorage) -> tuple[CandidateIndex, np.ndarray
     every bucket they fill is over the cap) and three that share another (every bucket at the cap);
     with the two signatures."""
     index = CandidateIndex(
-        lsh=LSHIndex(make_storage("lsh"), threshold=0.5, num_perm=NUM_PERM),
+        lsh=LSHIndex(make_storage("lsh"), threshold=0.5, num_perm=NUM_PERM, bucket_cap=CAP),
         anchors=SharedKeyIndex(make_storage("anchors"), min_shared=3, bucket_cap=CAP),
         evidence=SharedKeyIndex(make_storage("evidence"), min_shared=3, bucket_cap=CAP),
-        lsh_bucket_cap=CAP,
     )
     crowded, few = np.arange(NUM_PERM, dtype=np.uint32), np.arange(NUM_PERM, dtype=np.uint32) + 1000
     for article in CROWD:
@@ -113,7 +112,7 @@ def test_the_buckets_left_out_are_counted(make_storage: MakeStorage) -> None:
 
 
 def test_an_uncapped_lsh_index_proposes_every_copy(make_storage: MakeStorage) -> None:
-    """Without an LSH cap (a CandidateIndex built without one, as before the setting), the four
+    """Without an LSH cap (an LSHIndex built without one, as before the setting), the four
     copies of one signature are all proposed."""
     index = CandidateIndex(
         lsh=LSHIndex(make_storage("lsh"), threshold=0.5, num_perm=NUM_PERM),
@@ -131,11 +130,11 @@ def test_the_runtime_index_takes_its_caps_from_the_settings(monkeypatch: pytest.
     """NEWSDEDUP_LSH_BUCKET_CAP caps the band buckets and NEWSDEDUP_ANCHOR_BUCKET_CAP the anchor and
     evidence buckets of the index the runtime opens; by default both are 1000."""
     defaults = empty_index(load_settings())
-    assert (defaults.lsh_bucket_cap, defaults.anchors.bucket_cap, defaults.evidence.bucket_cap) == (1000,) * 3
+    assert (defaults.lsh.bucket_cap, defaults.anchors.bucket_cap, defaults.evidence.bucket_cap) == (1000,) * 3
     monkeypatch.setenv("NEWSDEDUP_LSH_BUCKET_CAP", "7")
     monkeypatch.setenv("NEWSDEDUP_ANCHOR_BUCKET_CAP", "9")
     index = empty_index(load_settings())
-    assert (index.lsh_bucket_cap, index.anchors.bucket_cap, index.evidence.bucket_cap) == (7, 9, 9)
+    assert (index.lsh.bucket_cap, index.anchors.bucket_cap, index.evidence.bucket_cap) == (7, 9, 9)
 
 
 @pytest.mark.parametrize("group_bits", [None, 6, 21, 30, 33, 64])

@@ -58,12 +58,11 @@ class IndexMismatch(RuntimeError):
 def empty_index(settings: Settings) -> CandidateIndex:
     """The index these settings describe, opened but not filled (a shared one keeps what it holds)."""
     s = settings
+    # The caps apply when querying, not when writing: changing one needs no rebuild.
     return CandidateIndex(
-        lsh=LSHIndex(_storage(s, INDEX_PREFIX), s.lsh_threshold, s.num_perm),
+        lsh=LSHIndex(_storage(s, INDEX_PREFIX), s.lsh_threshold, s.num_perm, s.lsh_bucket_cap),
         anchors=SharedKeyIndex(_storage(s, ANCHOR_PREFIX), s.min_shared_anchors, s.anchor_bucket_cap),
         evidence=SharedKeyIndex(_storage(s, EVIDENCE_PREFIX), s.min_shared_evidence, s.anchor_bucket_cap),
-        # The caps apply when querying, not when writing: changing one needs no rebuild.
-        lsh_bucket_cap=s.lsh_bucket_cap,
     )
 
 
