@@ -112,11 +112,9 @@ class Article(Base):
 
 
 class AssignmentLock(Base):
-    """One row that every cluster assignment updates first.
-
-    Holding its row lock (PostgreSQL) or the write lock (SQLite) until commit makes
-    query-index-then-assign atomic across workers: two copies of a story processed at the same
-    moment cannot both miss each other.
+    """One row that every page's transaction updates first on SQLite, taking the database's write
+    lock at once (``storage.locks``): a database file has one writer at a time anyway. PostgreSQL
+    uses advisory locks instead and never touches it.
     """
 
     __tablename__ = "assignment_lock"

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, load_only
 
 from dedup.canonical import Member
@@ -17,7 +17,7 @@ from dedup.links import Edge
 from dedup.overrides import Constraint
 from dedup.signature import Signature, from_bytes
 from storage._shared import at_url, chunks, in_chunks
-from storage.models import Article, AssignmentLock, Cluster, Link, Override, OverrideArticle, Related
+from storage.models import Article, Cluster, Link, Override, OverrideArticle, Related
 
 T = TypeVar("T")
 _MEMBER_COLUMNS = (
@@ -35,13 +35,6 @@ def _by_id(session: Session, article_ids: Iterable[int], column: InstrumentedAtt
     """One column of each of these articles that exists, by id."""
     return dict(
         in_chunks(session, article_ids, lambda ids: select(Article.id, column).where(Article.id.in_(ids)))
-    )
-
-
-def lock_assignment(session: Session) -> None:
-    """Take the assignment lock until this transaction ends (see ``AssignmentLock``)."""
-    session.execute(
-        update(AssignmentLock).where(AssignmentLock.id == 1).values(version=AssignmentLock.version + 1)
     )
 
 

@@ -5,17 +5,18 @@ from __future__ import annotations
 
 import subprocess
 import threading
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pytest
 
 from config import load_settings
-from newsdedup.service import clustering, processing
+from newsdedup.service import processing
 from newsdedup.service.page import Page
-from newsdedup.service.processing import process_page
+from newsdedup.service.pending import Pending
+from newsdedup.service.processing import Outcome, process_page
 from newsdedup.service.report import iter_cluster_views
 from newsdedup.service.runtime import Runtime
-from storage.models import Article
 from tests.celery_worker import child_env, running_worker
 from tests.conftest import CORPUS, needs_corpus
 from tests.stories import repost_html, story
@@ -144,60 +145,186 @@ def test_four_racing_workers_store_the_clusters_of_one(
     assert raced == expected
 
 
+class HeldPending(Pending):
+    """A runtime's tickets, with a pause after each announcement: the test's way to hold a page
+    between putting itself into the index and looking for candidates in its transaction."""
+
+    def __init__(self, real: Pending, after_announce: Callable[[], None]) -> None:
+        self.real, self.after_announce = real, after_announce
+
+    def announce(self, article_id: int) -> int:
+        ticket = self.real.announce(article_id)
+        self.after_announce()
+        return ticket
+
+    def tickets(self, article_ids: Iterable[int]) -> dict[int, int]:
+        return self.real.tickets(article_ids)
+
+    def forget(self, article_id: int) -> None:
+        self.real.forget(article_id)
+
+
+def racing_runtimes(
+    monkeypatch: pytest.MonkeyPatch, postgres_url: str, redis_url: str, n: int
+) -> list[Runtime]:
+    monkeypatch.setenv("NEWSDEDUP_DATABASE_URL", postgres_url)
+    monkeypatch.setenv("NEWSDEDUP_REDIS_URL", redis_url)
+    runtimes = [Runtime.from_settings(load_settings()).migrate() for _ in range(n)]
+    len(runtimes[0].index)  # the schema and the index, once, before the race
+    return runtimes
+
+
+def hold_after_announcing(runtime: Runtime, announced: threading.Event, go: threading.Event) -> None:
+    def pause() -> None:
+        announced.set()
+        assert go.wait(30)
+
+    runtime.__dict__["pending"] = HeldPending(runtime.pending, pause)
+
+
+def run_threads(jobs: dict[str, tuple[Runtime, Page]]) -> dict[str, Outcome]:
+    """Each page processed in a thread of its own (named after it); the outcomes, once all ended."""
+    outcomes: dict[str, Outcome] = {}
+
+    def run(name: str) -> None:
+        runtime, page = jobs[name]
+        outcomes[name] = process_page(page, runtime)
+
+    threads = [threading.Thread(target=run, name=name, args=(name,)) for name in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert set(outcomes) == set(jobs)  # no thread failed or hung
+    return outcomes
+
+
+def serial_partition(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, pages: list[Page]
+) -> set[frozenset[str]]:
+    """The clusters of these pages processed one after the other by one runtime (SQLite)."""
+    with monkeypatch.context() as m:
+        m.setenv("NEWSDEDUP_DATABASE_URL", f"sqlite:///{tmp_path / 'serial.db'}")
+        m.delenv("NEWSDEDUP_REDIS_URL", raising=False)
+        one = Runtime.from_settings(load_settings()).migrate()
+        for page in pages:
+            process_page(page, one)
+        found = partition(one)
+        one.close()
+    return found
+
+
 def test_a_copy_stored_while_another_is_being_verified_is_not_missed(
     monkeypatch: pytest.MonkeyPatch, postgres_url: str, redis_url: str
 ) -> None:
-    """The race that the assignment lock closes, forced: worker B has put its page into the shared
-    index but not committed it when worker A looks for candidates, finds B's id, and cannot read it
-    yet; B commits while A waits for the lock. Under the lock A verifies B after all: one cluster."""
-    monkeypatch.setenv("NEWSDEDUP_DATABASE_URL", postgres_url)
-    monkeypatch.setenv("NEWSDEDUP_REDIS_URL", redis_url)
-    a_runtime, b_runtime = (Runtime.from_settings(load_settings()).migrate() for _ in range(2))
-    len(a_runtime.index)
-    b_indexed, a_verified = threading.Event(), threading.Event()
-    real_index, real_verify = clustering.index, clustering.verify
-
-    def index(runtime: Runtime, article: Article) -> None:
-        real_index(runtime, article)
-        if threading.current_thread().name == "B":
-            b_indexed.set()
-            assert a_verified.wait(30)  # B commits only after A has looked, unlocked
+    """Forced: worker B has put its page into the shared index and announced it, but not committed
+    it, when worker A looks for candidates before its transaction, finds B's id, and cannot read it.
+    A's transaction waits for B's commit (A names B's URL as its source, a page key B holds) and
+    verifies B then: one cluster."""
+    a_runtime, b_runtime = racing_runtimes(monkeypatch, postgres_url, redis_url, 2)
+    b_announced, a_looked = threading.Event(), threading.Event()
+    hold_after_announcing(b_runtime, b_announced, a_looked)
+    real_verify = processing.verify
 
     def verify(*args: object, **kwargs: object) -> object:
         result = real_verify(*args, **kwargs)  # type: ignore[arg-type]
         if threading.current_thread().name == "A":
-            a_verified.set()
+            a_looked.set()
         return result
 
-    monkeypatch.setattr(processing, "index", index)
     monkeypatch.setattr(processing, "verify", verify)
     bridge = story("bridge")
-    outcomes: dict[str, object] = {}
-
-    def run(name: str, runtime: Runtime, page: Page, wait: threading.Event | None) -> None:
-        if wait is not None:
-            assert wait.wait(30)
-        outcomes[name] = process_page(page, runtime)
-
-    b = threading.Thread(
-        target=run, name="B", args=("B", b_runtime, Page(url="http://b.example/1", text=bridge.text), None)
-    )
-    a = threading.Thread(
-        target=run,
-        name="A",
-        args=(
-            "A",
-            a_runtime,
-            Page(url="http://a.example/1", html=repost_html(bridge, "http://b.example/1")),
-            b_indexed,
-        ),
-    )
+    b_page = Page(url="http://b.example/1", text=bridge.text)
+    a_page = Page(url="http://a.example/1", html=repost_html(bridge, "http://b.example/1"))
+    b = threading.Thread(target=lambda: process_page(b_page, b_runtime), name="B")
     b.start()
-    a.start()
-    a.join(60)
+    assert b_announced.wait(30)
+    outcomes = run_threads({"A": (a_runtime, a_page)})
     b.join(60)
 
-    assert set(outcomes) == {"A", "B"}  # neither thread failed or hung
+    assert outcomes["A"].status == "joined"
     assert partition(a_runtime) == {frozenset({"http://a.example/1", "http://b.example/1"})}
     a_runtime.close()
     b_runtime.close()
+
+
+def test_two_copies_verified_before_either_commits_end_in_one_cluster(
+    monkeypatch: pytest.MonkeyPatch, postgres_url: str, redis_url: str
+) -> None:
+    """Forced: two near-copies of a story (one without its last paragraph: other words, so no page
+    key makes one wait at the start) both look for candidates before either is stored, finding none,
+    then both put themselves into the index and announce themselves before either looks again. The
+    one announced later waits for the other's commit and joins it; the other does not wait for it:
+    one cluster, one page new and one joined."""
+    runtimes = racing_runtimes(monkeypatch, postgres_url, redis_url, 2)
+    both_looked = threading.Barrier(2, timeout=30)
+    both_announced = threading.Barrier(2, timeout=30)
+    first_look: set[str] = set()
+    real_verify = processing.verify
+
+    def verify(*args: object, **kwargs: object) -> object:
+        result = real_verify(*args, **kwargs)  # type: ignore[arg-type]
+        name = threading.current_thread().name
+        if name not in first_look:
+            first_look.add(name)
+            both_looked.wait()
+        return result
+
+    monkeypatch.setattr(processing, "verify", verify)
+    for runtime in runtimes:
+        runtime.__dict__["pending"] = HeldPending(runtime.pending, both_announced.wait)
+    bridge = story("bridge")
+    outcomes = run_threads(
+        {
+            "A": (runtimes[0], Page(url="http://a.example/1", text=bridge.text)),
+            "B": (runtimes[1], Page(url="http://b.example/1", text="\n".join(bridge.paragraphs[:-1]))),
+        }
+    )
+
+    assert sorted(o.status for o in outcomes.values()) == ["joined", "new"]
+    assert partition(runtimes[0]) == {frozenset({"http://a.example/1", "http://b.example/1"})}
+    for runtime in runtimes:
+        runtime.close()
+
+
+def test_a_third_page_bridging_two_uncommitted_ones_gives_the_clusters_of_one_worker(
+    monkeypatch: pytest.MonkeyPatch, postgres_url: str, redis_url: str, tmp_path: Path
+) -> None:
+    """Forced: the first and the second half of a story are in the index, announced and uncommitted,
+    when the whole story comes and finds both. It waits for both (announced before it) while they
+    finish without waiting for it (announced after them), then links to both. The clusters are those
+    of the three pages processed one after the other."""
+    orchard = story("orchard")
+    half = len(orchard.paragraphs) // 2
+    first = Page(url="http://first.example/1", text="\n".join(orchard.paragraphs[: half + 1]))
+    second = Page(url="http://second.example/1", text="\n".join(orchard.paragraphs[half - 1 :]))
+    whole = Page(url="http://whole.example/1", text=orchard.text)
+    expected = serial_partition(monkeypatch, tmp_path, [first, second, whole])
+    halves_runtime_a, halves_runtime_b, whole_runtime = racing_runtimes(
+        monkeypatch, postgres_url, redis_url, 3
+    )
+    first_announced, second_announced, whole_announced = (
+        threading.Event(),
+        threading.Event(),
+        threading.Event(),
+    )
+    hold_after_announcing(halves_runtime_a, first_announced, whole_announced)
+    hold_after_announcing(halves_runtime_b, second_announced, whole_announced)
+    whole_runtime.__dict__["pending"] = HeldPending(whole_runtime.pending, whole_announced.set)
+    halves = [
+        threading.Thread(target=lambda: process_page(first, halves_runtime_a), name="first"),
+        threading.Thread(target=lambda: process_page(second, halves_runtime_b), name="second"),
+    ]
+    for thread in halves:
+        thread.start()
+    assert first_announced.wait(30)
+    assert second_announced.wait(30)
+    outcomes = run_threads({"whole": (whole_runtime, whole)})
+    for thread in halves:
+        thread.join(60)
+
+    assert outcomes["whole"].status == "joined"
+    assert partition(whole_runtime) == expected
+    assert len(expected) == 1  # the whole story ties the halves together
+    for runtime in (halves_runtime_a, halves_runtime_b, whole_runtime):
+        runtime.close()

@@ -3,9 +3,9 @@ with SIGKILL in the middle of a page, the database unreachable for a while, the 
 Redis. Each test counts pages in, pages stored, pages lost and pages stored twice.
 
 How a page is held in the middle of ``process_page`` without touching the code: the test takes the
-assignment lock (a row lock in PostgreSQL, ``storage.queries.lock_assignment``) in a transaction of its
-own, so the worker's task blocks inside, just before it stores; the test sees it waiting through
-``pg_blocking_pids`` and then kills, stops or lets go.
+assignment lock exclusively (an advisory lock in PostgreSQL, as ``storage.locks.stop_assignments``
+does) in a transaction of its own, so the worker's task blocks as its transaction begins; the test
+sees it waiting through ``pg_blocking_pids`` and then kills, stops or lets go.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from newsdedup.service import processing
 from newsdedup.service.index import INDEX_META
 from newsdedup.service.page import Page
 from newsdedup.service.runtime import Runtime
-from storage import queries
+from storage import locks, queries
 from storage.db import create_db_engine, migrate
 from tests.celery_worker import child_env, kill_group, running_worker, wait_until
 from tests.conftest import postgres_schema
@@ -101,7 +101,7 @@ def assignment_lock(database_url: str) -> Iterator[tuple[int, Connection]]:
     backend pid of that transaction (and its connection)."""
     with engine_for(database_url) as engine, engine.connect() as conn:
         transaction = conn.begin()
-        conn.execute(text("UPDATE assignment_lock SET version = version + 1 WHERE id = 1"))
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": locks.ASSIGNMENT_KEY})
         pid = int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
         try:
             yield pid, conn
@@ -109,8 +109,8 @@ def assignment_lock(database_url: str) -> Iterator[tuple[int, Connection]]:
             transaction.rollback()
 
 
-# Sessions waiting for the holder, or for one that waits for it (a row lock's waiters queue behind
-# the first of them).
+# Sessions waiting for the holder, or for one that waits for it (a lock's waiters queue behind the
+# first of them).
 _WAITING = text(
     """
     WITH RECURSIVE waiting(pid) AS (

@@ -13,6 +13,11 @@ before :func:`start` (this module imports it only inside its functions).
 - ``newsdedup_page_processing_seconds``: histogram of a process_page task's time.
 - ``newsdedup_clusters_created_total``: pages that opened a cluster of their own (status new).
 - ``newsdedup_index_articles``: articles in the shared candidate index (after the latest page).
+- ``newsdedup_lock_wait_seconds_total{lock}``: time pages spent waiting for each kind of lock
+  (``storage.locks``: assignment, articles, host_lines, clusters); against
+  ``newsdedup_page_processing_seconds_sum``, the share of the pages' time lost to each other.
+- ``newsdedup_assignments_started_over_total``: page transactions started over for a cluster another
+  page held (``storage.locks.Busy``) or a deadlock PostgreSQL broke.
 """
 
 from __future__ import annotations
@@ -21,7 +26,10 @@ import os
 import shutil
 import tempfile
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections import Counter  # the annotation's; the metrics' Counter is prometheus_client's
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
@@ -33,6 +41,8 @@ class Metrics:
     seconds: Any
     clusters: Any
     index_size: Any
+    lock_waits: Any
+    started_over: Any
 
 
 # Set in the worker's parent by start(); the pool processes inherit it when they fork.
@@ -98,6 +108,18 @@ def record_page(status: str, seconds: float, index_size: int | None) -> None:
         metrics.index_size.set(index_size)
 
 
+def record_locks(counts: Counter[str]) -> None:
+    """Add a page's lock waits and restarts (its ``Runtime.counts`` while it was processed)."""
+    metrics = _get()
+    if metrics is None:
+        return
+    for name, value in counts.items():
+        if name.startswith("lock_wait_seconds:"):
+            metrics.lock_waits.labels(lock=name.partition(":")[2]).inc(value)
+    if counts["assignments_started_over"]:
+        metrics.started_over.inc(counts["assignments_started_over"])
+
+
 def _get() -> Metrics | None:
     global _metrics
     if _folder is None:
@@ -122,6 +144,14 @@ def _get() -> Metrics | None:
                 "newsdedup_index_articles",
                 "articles in the shared candidate index",
                 multiprocess_mode="mostrecent",
+                registry=None,
+            ),
+            lock_waits=Counter(
+                "newsdedup_lock_wait_seconds", "time pages waited for locks", ["lock"], registry=None
+            ),
+            started_over=Counter(
+                "newsdedup_assignments_started_over",
+                "page transactions started over for another page's locks",
                 registry=None,
             ),
         )

@@ -19,6 +19,7 @@ from config.logs import page_logger
 from config.sources import find_source
 from newsdedup.service import processing
 from newsdedup.service.page import BadPage, parse_page
+from storage import locks
 from workers import metrics
 from workers.app import app
 from workers.names import CRAWL_SOURCE, PROCESS_PAGE, REBUILD_INDEX
@@ -27,7 +28,8 @@ from workers.retry import backoff_seconds, retries_for
 log = logging.getLogger(__name__)
 
 # A database or Redis that is briefly away: try again later instead of losing the page.
-_TRANSIENT = (OperationalError, redis.ConnectionError, redis.TimeoutError)
+# locks.Busy: another page kept holding a cluster this page needed through all its attempts.
+_TRANSIENT = (OperationalError, redis.ConnectionError, redis.TimeoutError, locks.Busy)
 
 
 class CrawlFailed(RuntimeError):
@@ -50,6 +52,7 @@ def process_page(self: Task[Any, Any], page: dict[str, Any]) -> dict[str, Any]:
         metrics.record_page("rejected", time.monotonic() - started, None)
         return {"url": url, "status": "rejected", "reason": str(e)}
     runtime = app.runtime
+    before = runtime.counts.copy()
     try:
         runtime.ensure_shared_index()
         outcome = processing.process_page(parsed, runtime).as_dict()
@@ -70,6 +73,7 @@ def process_page(self: Task[Any, Any], page: dict[str, Any]) -> dict[str, Any]:
     # The index size is a Redis round trip: only asked for when the metrics are served.
     index_size = len(runtime.index) if metrics.serving() else None
     metrics.record_page(str(outcome["status"]), time.monotonic() - started, index_size)
+    metrics.record_locks(runtime.counts - before)
     return outcome
 
 

@@ -19,7 +19,7 @@ from dedup.document import Document, describe
 from dedup.params import Params
 from newsdedup.service.page import Page
 from newsdedup.service.runtime import Runtime
-from storage import queries
+from storage import locks, queries
 from storage.boilerplate import carriers, line_pages, record_lines
 from storage.models import Article
 
@@ -42,7 +42,7 @@ def repeated_lines(
 
 def boilerplate_of(runtime: Runtime, page: Page) -> Callable[[Sequence[int]], set[int]] | None:
     """For ``dedup.document.prepare``: which of the page's line keys its host repeats (a short read of
-    its own, before the page is processed under the assignment lock); None when the rule is off."""
+    its own, before the page's transaction); None when the rule is off."""
     if not runtime.params.boilerplate_min_pages:
         return None
 
@@ -63,6 +63,13 @@ def record_page_lines(
     made boilerplate. Empty most of the time: a line reaches that mark once."""
     least = params.boilerplate_min_pages
     elsewhere = line_pages(session, host, keys, exclude=article_id) if least and keys else {}
+    # The lines whose count this page may change are held (``storage.locks``) and counted again: two
+    # pages of a host stored at once must not both count a line one short of the mark and neither
+    # name its carriers. A line past the mark already is no page's to change: left free, so the
+    # host's pages do not wait for each other over their shared navigation.
+    if least and locks.lock_host_lines(session, host, lines_to_record(keys, elsewhere, least)):
+        open_lines = lines_to_record(keys, elsewhere, least)
+        elsewhere = {**elsewhere, **line_pages(session, host, open_lines, exclude=article_id)}
     record_lines(session, host, article_id, lines_to_record(keys, elsewhere, least))
     known = lines_made_boilerplate(keys, elsewhere, least) if least else []
     return carriers(session, host, known) if known else set()

@@ -1,8 +1,8 @@
 """Links and clusters in the database: find candidates, verify them into links, re-derive the
 clusters.
 
-Finding and verifying only read, and run before the assignment lock; storing links and deriving
-clusters run inside the assignment transaction (``storage.queries.lock_assignment``). The decisions
+Finding and verifying only read, and run before a page's transaction and again inside it; storing
+links and deriving clusters run inside it, holding the clusters derived (``storage.locks``). The decisions
 are the core's (``dedup.pairs``, ``dedup.partition``, ``dedup.overrides``, ``dedup.stable_ids``);
 this module reads what they need and writes what they decide.
 """
@@ -10,7 +10,7 @@ this module reads what they need and writes what they decide.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 from typing import Protocol
@@ -18,6 +18,7 @@ from typing import Protocol
 import numpy as np
 from sqlalchemy.orm import Session
 
+from dedup.candidates import CandidateIndex, Entry
 from dedup.canonical import choose_canonical
 from dedup.crosslang import Span, match
 from dedup.document import Document
@@ -32,7 +33,7 @@ from dedup.stable_ids import keep_ids
 from dedup.urls import normalize_url
 from newsdedup.service.boilerplate import stored_document
 from newsdedup.service.runtime import Runtime
-from storage import queries
+from storage import locks, queries
 from storage.models import Article, Link
 
 
@@ -114,7 +115,7 @@ def verify(
 ) -> tuple[list[Draft], dict[int, str]]:
     """The candidates that tell the same story (``dedup.pairs``), as drafts of links; and the content
     hash of every candidate examined (an id in the index whose row is not committed yet is not
-    examined). Reads only: it runs outside the assignment lock."""
+    examined). Reads only."""
     mine = document_side(document)
     drafts = []
     found = queries.comparables(session, ids)
@@ -279,10 +280,16 @@ def derive(session: Session, runtime: Runtime, start: set[int]) -> Derivation:
     return Derivation(nodes, links, constraints, derived, judged)
 
 
-def recluster(session: Session, runtime: Runtime, start: set[int], moved: int | None) -> set[int]:
+def recluster(
+    session: Session, runtime: Runtime, start: set[int], moved: int | None, *, hold: bool
+) -> set[int]:
     """Derive the clusters of ``start`` and of the articles around it from their links and the
     overrides, and store them: ids (``dedup.stable_ids``; ``moved``, the article just stored, has no
-    say), sizes, canonical versions, spliced articles' related clusters. Returns the articles derived."""
+    say), sizes, canonical versions, spliced articles' related clusters. Returns the articles derived.
+    With ``hold``, the clusters derived are held first (``hold_scope``); without, the caller has
+    stopped all assignments (``storage.locks.stop_assignments``)."""
+    if hold:
+        hold_scope(session, runtime, start)
     d = derive(session, runtime, start)
     inside = [
         (k.article_a, k.article_b) for k in d.links if k.article_a in d.nodes and k.article_b in d.nodes
@@ -295,6 +302,20 @@ def recluster(session: Session, runtime: Runtime, start: set[int], moved: int | 
     ]
     queries.store_clusters(session, d.nodes, result.clusters, ids, canonicals, result.related)
     return d.nodes
+
+
+def hold_scope(session: Session, runtime: Runtime, start: set[int]) -> None:
+    """Hold the clusters that deriving ``start`` reads and writes (``storage.locks.lock_clusters``):
+    first those of the articles linked to it, waiting for them; then, with the scope read again under
+    them, any it reaches beyond (moved there meanwhile), without waiting."""
+    held: set[int] = set()
+    reach = neighbours(session, start)
+    wait = True
+    while clusters := {c for c in queries.clusters_of(session, reach).values() if c is not None} - held:
+        locks.lock_clusters(session, clusters, wait=wait)
+        held |= clusters
+        wait = False
+        reach, _, _ = scope(session, start, runtime.params.translation_min_score)
 
 
 def scope(session: Session, start: set[int], bar: float) -> tuple[set[int], list[Link], list[Constraint]]:
@@ -342,28 +363,56 @@ def store_signals(article: Article, document: Document) -> None:
     article.evidence = document.evidence.to_bytes()
 
 
-def index(runtime: Runtime, article: Article) -> None:
+@dataclass
+class IndexChanges:
+    """What a transaction has changed in the candidate index, which is not transactional: undone if
+    the transaction rolls back, so the index keeps matching the database."""
+
+    done: list[tuple[bool, Entry]] = field(default_factory=list)
+
+    def insert(self, index: CandidateIndex, entry: Entry) -> None:
+        index.insert(*entry)
+        self.done.append((True, entry))
+
+    def remove(self, index: CandidateIndex, entry: Entry) -> None:
+        index.remove(*entry)
+        self.done.append((False, entry))
+
+    def undo(self, index: CandidateIndex) -> None:
+        for inserted, entry in reversed(self.done):
+            (index.remove if inserted else index.insert)(*entry)
+        self.done.clear()
+
+
+def entry(runtime: Runtime, article: Article) -> Entry | None:
+    """What the candidate index holds of a stored article (None if it is too short to sign)."""
+    if article.signature is None:
+        return None
+    rare = Evidence.from_bytes(article.evidence or b"").rare(runtime.params.evidence_min_weight)
+    return article.id, from_bytes(article.signature), from_bytes(article.anchors or b""), rare
+
+
+def index(runtime: Runtime, article: Article, changes: IndexChanges | None = None) -> None:
     """Put a stored, signed article into the candidate index."""
-    if article.signature is not None:
-        rare = Evidence.from_bytes(article.evidence or b"").rare(runtime.params.evidence_min_weight)
-        runtime.index.insert(
-            article.id, from_bytes(article.signature), from_bytes(article.anchors or b""), rare
-        )
+    if (e := entry(runtime, article)) is not None:
+        (changes or IndexChanges()).insert(runtime.index, e)
 
 
-def unindex(runtime: Runtime, article: Article) -> None:
+def unindex(runtime: Runtime, article: Article, changes: IndexChanges | None = None) -> None:
     """Take an article out of the candidate index (before its text changes)."""
-    if article.signature is not None:
-        rare = Evidence.from_bytes(article.evidence or b"").rare(runtime.params.evidence_min_weight)
-        runtime.index.remove(
-            article.id, from_bytes(article.signature), from_bytes(article.anchors or b""), rare
-        )
+    if (e := entry(runtime, article)) is not None:
+        (changes or IndexChanges()).remove(runtime.index, e)
 
 
-def clean_again(session: Session, runtime: Runtime, article_ids: set[int]) -> set[int]:
+def clean_again(
+    session: Session, runtime: Runtime, article_ids: set[int], changes: IndexChanges | None = None
+) -> set[int]:
     """Stored articles some of whose lines their host has since repeated (``newsdedup.service.boilerplate``):
     their text without those lines, and their signals, index entries and links anew. Returns the articles
-    whose clusters follow: those changed and those they were linked to (to be re-derived by the caller)."""
+    whose clusters follow: those changed and those they were linked to (to be re-derived by the caller).
+    Raises ``storage.locks.Busy`` if a page is storing one of them."""
+    if not locks.try_claim_articles(session, article_ids):
+        raise locks.Busy(f"a page is storing one of articles {sorted(article_ids)}")
     changed: set[int] = set()
     for article_id in sorted(article_ids):
         article = queries.article(session, article_id)
@@ -371,14 +420,14 @@ def clean_again(session: Session, runtime: Runtime, article_ids: set[int]) -> se
         if document.text == article.text:
             continue
         changed |= neighbours(session, {article_id})
-        unindex(runtime, article)
+        unindex(runtime, article, changes)
         queries.delete_links(session, article_id)
         article.text, article.content_hash = document.text, document.content_hash
         store_signals(article, document)
         session.flush()
         url_key = normalize_url(article.final_url or article.url)
         link(session, runtime, article_id, document, url_key, article.claim_key)
-        index(runtime, article)
+        index(runtime, article, changes)
     return changed
 
 
@@ -386,7 +435,7 @@ def relink_all(session: Session, runtime: Runtime) -> int:
     """Compute every article's links anew from the stored texts and derive all clusters again (after
     a change of thresholds or shingling, or for a database from before links existed). Returns the
     number of links. The index is rebuilt on the way."""
-    queries.lock_assignment(session)
+    locks.stop_assignments(session)
     queries.delete_all_links(session)
     runtime.index.clear()
     ids = queries.article_ids(session)
@@ -407,5 +456,5 @@ def relink_all(session: Session, runtime: Runtime) -> int:
     done: set[int] = set()
     for article_id in ids:
         if article_id not in done:
-            done |= recluster(session, runtime, {article_id}, moved=None)
+            done |= recluster(session, runtime, {article_id}, moved=None, hold=False)
     return queries.count_links(session)

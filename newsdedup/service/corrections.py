@@ -2,7 +2,8 @@
 after a change of thresholds or shingling, every link and cluster derived anew (``relink``).
 
 Each correction is stored as an override (``storage.models.Override``) naming articles, and the
-clusters around them are derived again under the assignment lock, the overrides applied
+clusters around them are derived again with every page's assignment held off meanwhile
+(``storage.locks.stop_assignments``: corrections are rare and take milliseconds), the overrides applied
 (``dedup.overrides``). The same derivation runs whenever a page is processed and in ``relink``, so a
 correction lasts. Each function runs in a transaction of its own.
 """
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from newsdedup.service.clustering import recluster, relink_all
 from newsdedup.service.runtime import Runtime
-from storage import queries
+from storage import locks, queries
 from storage.models import Article
 
 
@@ -28,7 +29,7 @@ def merge(
     if a == b:
         raise CorrectionError(f"cluster {a} cannot be merged with itself")
     with runtime.sessions.begin() as session:
-        queries.lock_assignment(session)
+        locks.stop_assignments(session)
         first, second = _member_ids(session, a), _member_ids(session, b)
         queries.add_override(session, "merge", [first, second], [a, b], note, operator)
         return _rederive(session, runtime, sorted(first | second))
@@ -44,7 +45,7 @@ def split(
     """Make the articles at ``urls`` a cluster of their own, apart from the rest of ``cluster_id``.
     Returns the ids of the resulting clusters (theirs first)."""
     with runtime.sessions.begin() as session:
-        queries.lock_assignment(session)
+        locks.stop_assignments(session)
         members = _member_ids(session, cluster_id)
         chosen = {_member(session, cluster_id, url).id for url in urls}
         if chosen == members:
@@ -64,7 +65,7 @@ def set_canonical(
 ) -> list[int]:
     """Make the article at ``url`` the canonical version of its cluster. Returns the cluster's id."""
     with runtime.sessions.begin() as session:
-        queries.lock_assignment(session)
+        locks.stop_assignments(session)
         article = _member(session, cluster_id, url)
         queries.add_override(session, "canonical", [{article.id}], [cluster_id], note, operator)
         return _rederive(session, runtime, [article.id])
@@ -80,7 +81,7 @@ def relink(runtime: Runtime) -> int:
 def _rederive(session: Session, runtime: Runtime, start: list[int]) -> list[int]:
     """Derive the clusters around ``start`` again; the clusters the articles of ``start`` are now in,
     in the order of ``start``."""
-    recluster(session, runtime, set(start), moved=None)
+    recluster(session, runtime, set(start), moved=None, hold=False)
     session.flush()
     home = queries.clusters_of(session, start)
     found: list[int] = []

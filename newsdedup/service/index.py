@@ -1,8 +1,9 @@
 """The candidate index of a runtime: in this process's memory (embedded mode) or shared in Redis.
 
-There is one way to fill it: ``rebuild``, under the rebuild lock (Redis) and the assignment lock (the
-database), so that no page being stored drops out of it. Opening a shared index that is missing runs
-that same rebuild; opening one built with other parameters refuses.
+There is one way to fill it: ``rebuild``, under the rebuild lock (Redis) and with every page's
+assignment held off (``storage.locks.stop_assignments``), so that no page being stored drops out of
+it. Opening a shared index that is missing runs that same rebuild; opening one built with other
+parameters refuses.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from dedup.key_index import SharedKeyIndex
 from dedup.lsh import LSHIndex, banding
 from dedup.shingles import Hashes
 from dedup.signature import Signature
-from storage import queries
+from storage import locks, queries
 
 if TYPE_CHECKING:
     # Imported where Redis is used: the embedded mode never loads the client (50 ms of start-up).
@@ -141,7 +142,7 @@ def _rebuild(
         if client is not None:
             # Pages being assigned now wait: none is indexed between the clear and a read of the
             # signatures that misses it (its transaction still open), so none drops out.
-            queries.lock_assignment(session)
+            locks.stop_assignments(session)
         count = fill(settings, index, session, progress)
     if client is not None:
         for name, value in index_meta(settings).items():

@@ -8,10 +8,13 @@ Processing the same page twice changes nothing.
 from __future__ import annotations
 
 import logging
+import random
+import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from config import Source
@@ -21,9 +24,9 @@ from dedup.urls import normalize_url
 from newsdedup.service.boilerplate import boilerplate_of, host, record_page_lines
 from newsdedup.service.clustering import (
     Draft,
+    IndexChanges,
     candidates,
     clean_again,
-    index,
     neighbours,
     recluster,
     store_links,
@@ -33,12 +36,18 @@ from newsdedup.service.clustering import (
 )
 from newsdedup.service.page import Page
 from newsdedup.service.runtime import Runtime
-from storage import queries
+from storage import locks, queries
 from storage.models import Article
 
 log = logging.getLogger(__name__)
 
 Status = Literal["new", "joined", "updated", "unchanged", "rejected"]
+
+# A page whose transaction found a cluster held by a page that may wait for it starts over this many
+# times at most (``storage.locks.Busy``, or a deadlock PostgreSQL broke), after a random pause of up
+# to START_OVER_SECONDS times the attempt; then the page fails, and its task is tried again later.
+ASSIGN_ATTEMPTS = 8
+START_OVER_SECONDS = 0.01
 
 
 @dataclass(frozen=True)
@@ -87,7 +96,8 @@ def _process(page: Page, runtime: Runtime, source: Source | None) -> Outcome:
         return Outcome(page.url, "rejected", reason=f"no story text: {e}")
     url_key = normalize_url(page.final_url or page.url)
     claim_key = normalize_url(document.claimed_source_url) if document.claimed_source_url else None
-    # Before the lock: find and verify candidates against what is committed now (reads only).
+    # Before the transaction: find and verify candidates against what is committed now (reads only,
+    # most of the work); the transaction verifies again only what changed since.
     with runtime.sessions() as session:
         existing = queries.find_article(session, page.url)
         if existing is not None and existing.content_hash == document.content_hash:
@@ -96,30 +106,88 @@ def _process(page: Page, runtime: Runtime, source: Source | None) -> Outcome:
         drafts, examined = verify(
             session, runtime, document, found - {existing.id if existing else -1}, named
         )
-    with runtime.sessions.begin() as session:
-        queries.lock_assignment(session)
-        existing = queries.find_article(session, page.url)
-        if existing is not None and existing.content_hash == document.content_hash:
-            return Outcome(page.url, "unchanged", existing.id, existing.cluster_id)
-        drafts = _bring_up_to_date(session, runtime, document, url_key, claim_key, examined, drafts, existing)
-        return _store(session, runtime, page, document, existing, source, drafts)
+    for attempt in range(1, ASSIGN_ATTEMPTS + 1):
+        try:
+            return _assign(runtime, page, document, source, (url_key, claim_key), examined, drafts)
+        except (locks.Busy, DBAPIError) as e:
+            if attempt == ASSIGN_ATTEMPTS or not locks.start_over(e):
+                raise
+            runtime.counts["assignments_started_over"] += 1
+            log.debug("starting the transaction of %s over (%s)", page.url, e)
+            time.sleep(random.uniform(0, START_OVER_SECONDS * attempt))
+    raise AssertionError("unreachable")  # the last attempt returns or raises
+
+
+def _assign(
+    runtime: Runtime,
+    page: Page,
+    document: Document,
+    source: Source | None,
+    keys: tuple[str, str | None],
+    examined: dict[int, str],
+    drafts: list[Draft],
+) -> Outcome:
+    """The page's transaction: the page stored and in the index, linked and clustered, taking the
+    locks of ``storage.locks`` in their order. What it changed in the index is undone if it fails."""
+    url_key, claim_key = keys
+    changes = IndexChanges()
+    announced: int | None = None
+    session = runtime.sessions()
+    try:
+        with session, session.begin():
+            page_keys = [page.url, document.content_hash, url_key, *([claim_key] if claim_key else [])]
+            locks.begin_assignment(session, page_keys)
+            existing = queries.find_article(session, page.url)
+            if existing is not None and existing.content_hash == document.content_hash:
+                return Outcome(page.url, "unchanged", existing.id, existing.cluster_id)
+            # A changed article is written only after the waits below: a row written now would be
+            # locked against pages this one may wait for.
+            article = existing or _new_article(session, page, document, source)
+            locks.claim_article(session, article.id)
+            if existing is not None:
+                unindex(runtime, existing, changes)
+            if document.signature is not None:
+                rare = document.evidence.rare(runtime.params.evidence_min_weight)
+                changes.insert(runtime.index, (article.id, document.signature, document.anchors, rare))
+            ticket = runtime.pending.announce(announced := article.id)
+            drafts = _bring_up_to_date(session, runtime, document, keys, examined, drafts, article.id, ticket)
+            changed = existing is not None
+            return _store(session, runtime, page, document, article, changed, source, drafts, changes)
+    except BaseException:
+        changes.undo(runtime.index)
+        raise
+    finally:
+        if announced is not None:
+            runtime.pending.forget(announced)
+        runtime.counts.update({f"lock_wait_seconds:{k}": v for k, v in locks.waits(session).items()})
+
+
+def _new_article(session: Session, page: Page, document: Document, source: Source | None) -> Article:
+    article = Article(url=page.url)
+    _fill(article, page, document, source)
+    store_signals(article, document)
+    queries.add_article(session, article)
+    return article
 
 
 def _bring_up_to_date(
     session: Session,
     runtime: Runtime,
     document: Document,
-    url_key: str,
-    claim_key: str | None,
+    keys: tuple[str, str | None],
     examined: dict[int, str],
     drafts: list[Draft],
-    existing: Article | None,
+    article_id: int,
+    ticket: int,
 ) -> list[Draft]:
-    """Under the lock: verify again whatever was stored or changed since the drafts were made (an
-    article that was only in the index then, its transaction still open, counts as new), so that two
-    copies processed at the same moment by two workers still link: the later one sees the other."""
-    now, named = candidates(session, runtime, document, url_key, claim_key)
-    now -= {existing.id} if existing is not None else set()
+    """In the transaction, the page indexed and announced: its candidates now. It waits for those
+    that pages announced before it are storing (``newsdedup.service.pending``), then verifies again
+    whatever was stored or changed since the drafts were made. So two copies stored at the same moment
+    by two workers still link: the later-announced one waits for the other and verifies it."""
+    now, named = candidates(session, runtime, document, *keys)
+    now.discard(article_id)
+    earlier = [other for other, t in runtime.pending.tickets(now).items() if t < ticket]
+    locks.wait_for_articles(session, earlier)
     current = queries.content_hashes(session, now | set(examined))
     unchanged = {i for i, h in examined.items() if current.get(i) == h}
     kept = [d for d in drafts if d.other in unchanged]
@@ -132,36 +200,33 @@ def _store(
     runtime: Runtime,
     page: Page,
     document: Document,
-    existing: Article | None,
+    article: Article,
+    changed: bool,
     source: Source | None,
     drafts: list[Draft],
+    changes: IndexChanges,
 ) -> Outcome:
     """Store the article, its links, and the clusters that follow from them."""
     start: set[int] = set()
-    if existing is not None:
+    if changed:
         # The old text's links go; the articles they reached are re-clustered too.
-        start = neighbours(session, {existing.id})
-        unindex(runtime, existing)
-        queries.delete_links(session, existing.id)
-    article = existing or Article(url=page.url)
-    _fill(article, page, document, source)
-    store_signals(article, document)
-    queries.add_article(session, article)
+        start = neighbours(session, {article.id})
+        queries.delete_links(session, article.id)
+        _fill(article, page, document, source)
+        store_signals(article, document)
+        queries.add_article(session, article)
     to_clean = record_page_lines(session, runtime.params, host(article), article.id, document.line_keys)
     store_links(session, article.id, drafts)
-    # Before commit, under the assignment lock: a concurrent page cannot miss this one. If the
-    # commit fails, the id stays in the index without an article and is skipped as a candidate.
-    index(runtime, article)
     # The host's earlier pages lose the lines this page made boilerplate (rarely any).
-    start |= clean_again(session, runtime, to_clean)
+    start |= clean_again(session, runtime, to_clean, changes)
     if start or drafts:
         session.flush()
-        recluster(session, runtime, start | {article.id}, moved=article.id)
+        recluster(session, runtime, start | {article.id}, moved=article.id, hold=True)
     else:
         # A new article without links is a story of its own: no other cluster changes.
         article.cluster_id = queries.new_cluster(session, article.id)
     best = max((d.similarity for d in drafts), default=None)
-    status: Status = "updated" if existing is not None else ("joined" if drafts else "new")
+    status: Status = "updated" if changed else ("joined" if drafts else "new")
     return Outcome(page.url, status, article.id, article.cluster_id, None if best is None else round(best, 3))
 
 

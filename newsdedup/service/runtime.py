@@ -24,6 +24,7 @@ from dedup.params import Params
 from dedup.signature import Signer
 from newsdedup.service import index as candidate_index
 from newsdedup.service.index import RebuildProgress
+from newsdedup.service.pending import Pending, make_pending
 from storage import views
 from storage.db import at_newest_revision, create_db_engine, migrate, pending_revisions, session_factory
 
@@ -104,6 +105,11 @@ class Runtime:
     def index(self) -> CandidateIndex:
         """The candidate index: in memory and filled from the database, or shared in Redis."""
         return candidate_index.open_index(self.settings, self.sessions, self.redis)
+
+    @cached_property
+    def pending(self) -> Pending:
+        """Tickets of the pages being stored (``newsdedup.service.pending``): in Redis if the index is."""
+        return make_pending(self.redis)
 
     def rebuild_index(self, progress: RebuildProgress | None = None) -> int:
         """Fill the index anew from the stored signatures; returns how many articles it holds."""
