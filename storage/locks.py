@@ -25,8 +25,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 
 import xxhash
 from sqlalchemy import text, update
@@ -41,8 +40,11 @@ from storage.models import AssignmentLock
 ASSIGNMENT_KEY = 0x6E64_6173_7369_676E
 _ARTICLE = 1
 _CLUSTER = 2
-# Where a session keeps the seconds it waited for each kind of lock (``waits``).
+# Where a session keeps the seconds its lock calls took (``waits``).
 _WAITS = "newsdedup_lock_waits"
+# unnest returns an array's elements in order: the locks are taken in that (sorted) order.
+_LOCK_ALL = "SELECT count(pg_advisory_xact_lock(k)) FROM unnest(CAST(:keys AS bigint[])) AS k"
+_TRY_ALL = "SELECT bool_and(pg_try_advisory_xact_lock(k)) FROM unnest(CAST(:keys AS bigint[])) AS k"
 
 
 class Busy(Exception):
@@ -59,19 +61,30 @@ def start_over(error: BaseException) -> bool:
 
 
 def waits(session: Session) -> Counter[str]:
-    """The seconds this session has spent in each kind of lock call that may wait: ``assignment`` (the
-    assignment lock and page keys, or SQLite's write lock), ``articles``, ``host_lines``, ``clusters``."""
+    """What this session's lock calls cost, in seconds, by kind of lock (``assignment``: the
+    assignment lock and page keys, or SQLite's write lock; ``articles``, ``host_lines``,
+    ``clusters``): ``blocked:KIND``, the time spent waiting because another page held one, and
+    ``calls:KIND``, all the time spent in the calls (taking a free lock costs a round trip too)."""
     found: Counter[str] = session.info.get(_WAITS, Counter())
     return found
 
 
-@contextmanager
-def _waiting(session: Session, kind: str) -> Iterator[None]:
+def _count(session: Session, name: str, seconds: float) -> None:
+    session.info.setdefault(_WAITS, Counter())[name] += seconds
+
+
+def _take(
+    session: Session, kind: str, attempt: str, wait: tuple[str, ...], params: dict[str, object]
+) -> None:
+    """Run ``attempt`` (it takes the locks if they are free and says whether it got them all); if it
+    did not, ``wait``, which takes them waiting. Counts both (``waits``)."""
     started = time.perf_counter()
-    try:
-        yield
-    finally:
-        session.info.setdefault(_WAITS, Counter())[kind] += time.perf_counter() - started
+    if not session.scalar(text(attempt), params):
+        blocked = time.perf_counter()
+        for statement in wait:
+            session.execute(text(statement), params)
+        _count(session, f"blocked:{kind}", time.perf_counter() - blocked)
+    _count(session, f"calls:{kind}", time.perf_counter() - started)
 
 
 def _postgres(session: Session) -> bool:
@@ -101,12 +114,21 @@ def stop_assignments(session: Session) -> None:
 
 def begin_assignment(session: Session, page_keys: Iterable[str]) -> None:
     """The start of a page's transaction: the assignment lock, shared, and its page keys."""
-    with _waiting(session, "assignment"):
-        if not _postgres(session):
-            _write_lock(session)
-            return
-        session.execute(text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": ASSIGNMENT_KEY})
-        _lock_all(session, sorted({key_of(k) for k in page_keys}))
+    if not _postgres(session):
+        started = time.perf_counter()
+        _write_lock(session)
+        _count(session, "calls:assignment", time.perf_counter() - started)
+        return
+    # Tried in one statement; if any is taken, taken in order, waiting (a lock already got by the
+    # attempt is taken again: advisory locks count, and all go at the end of the transaction).
+    _take(
+        session,
+        "assignment",
+        "SELECT pg_try_advisory_xact_lock_shared(:key) AND (SELECT bool_and(pg_try_advisory_xact_lock(k)) "
+        "FROM unnest(CAST(:keys AS bigint[])) AS k)",
+        ("SELECT pg_advisory_xact_lock_shared(:key)", _LOCK_ALL),
+        {"key": ASSIGNMENT_KEY, "keys": sorted({key_of(k) for k in page_keys})},
+    )
 
 
 def claim_article(session: Session, article_id: int) -> None:
@@ -134,11 +156,14 @@ def wait_for_articles(session: Session, article_ids: Iterable[int]) -> None:
     for article_id in sorted(set(article_ids)):
         # Taken and given back at once (a session lock, shared): waiting must not hold the article,
         # or a page waiting for it would wait for this one.
-        with _waiting(session, "articles"):
-            session.execute(
-                text("SELECT pg_advisory_lock_shared(:ns, :id), pg_advisory_unlock_shared(:ns, :id)"),
-                {"ns": _ARTICLE, "id": article_id},
-            )
+        _take(
+            session,
+            "articles",
+            "SELECT CASE WHEN pg_try_advisory_lock_shared(:ns, :id) "
+            "THEN pg_advisory_unlock_shared(:ns, :id) ELSE false END",
+            ("SELECT pg_advisory_lock_shared(:ns, :id), pg_advisory_unlock_shared(:ns, :id)",),
+            {"ns": _ARTICLE, "id": article_id},
+        )
 
 
 def lock_host_lines(session: Session, host: str, line_keys: Iterable[int]) -> bool:
@@ -147,8 +172,7 @@ def lock_host_lines(session: Session, host: str, line_keys: Iterable[int]) -> bo
     keys = sorted({key_of(f"{host}\n{line}") for line in line_keys})
     if not keys or not _postgres(session):
         return False
-    with _waiting(session, "host_lines"):
-        _lock_all(session, keys)
+    _take(session, "host_lines", _TRY_ALL, (_LOCK_ALL,), {"keys": keys})
     return True
 
 
@@ -158,22 +182,9 @@ def lock_clusters(session: Session, cluster_ids: Iterable[int], wait: bool) -> N
     ids = sorted(set(cluster_ids))
     if not ids or not _postgres(session):
         return
+    attempt = "SELECT bool_and(pg_try_advisory_xact_lock(:ns, c)) FROM unnest(CAST(:ids AS integer[])) AS c"
     if wait:
-        with _waiting(session, "clusters"):
-            session.execute(
-                text("SELECT count(pg_advisory_xact_lock(:ns, c)) FROM unnest(CAST(:ids AS integer[])) AS c"),
-                {"ns": _CLUSTER, "ids": ids},
-            )
-        return
-    held = session.scalar(
-        text("SELECT bool_and(pg_try_advisory_xact_lock(:ns, c)) FROM unnest(CAST(:ids AS integer[])) AS c"),
-        {"ns": _CLUSTER, "ids": ids},
-    )
-    if not held:
+        lock = "SELECT count(pg_advisory_xact_lock(:ns, c)) FROM unnest(CAST(:ids AS integer[])) AS c"
+        _take(session, "clusters", attempt, (lock,), {"ns": _CLUSTER, "ids": ids})
+    elif not session.scalar(text(attempt), {"ns": _CLUSTER, "ids": ids}):
         raise Busy(f"a page is storing into one of clusters {ids}")
-
-
-def _lock_all(session: Session, keys: list[int]) -> None:
-    # unnest returns the array's elements in order: the locks are taken in that (sorted) order.
-    statement = text("SELECT count(pg_advisory_xact_lock(k)) FROM unnest(CAST(:keys AS bigint[])) AS k")
-    session.execute(statement, {"keys": keys})

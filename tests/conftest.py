@@ -12,8 +12,10 @@ from pathlib import Path
 import psycopg
 import pytest
 import redis
+from click.testing import CliRunner
 
 from config import load_settings
+from newsdedup.cli import app as cli
 from newsdedup.demo.server import SiteServer
 from newsdedup.service.runtime import Runtime
 from workers.app import app
@@ -34,6 +36,32 @@ needs_corpus = pytest.mark.skipif(
     not ((CORPUS / "docs.jsonl").exists() and (CORPUS2 / "docs.jsonl").exists()),
     reason=f"the development corpora are not here ({CORPUS}, {CORPUS2}); they sit beside the checkout in CI",
 )
+
+
+def ingest_and_export(folder: Path, name: str, docs: list[Path]) -> Path:
+    """``newsdedup ingest`` of these files into a fresh SQLite file, then ``clusters export``: its path."""
+    env = {"NEWSDEDUP_DATABASE_URL": f"sqlite:///{folder / name}.db"}
+    runner = CliRunner()
+    for path in docs:
+        ingested = runner.invoke(cli, ["ingest", "-q", str(path)], env=env)
+        assert ingested.exit_code == 0, ingested.output
+    export = folder / f"{name}.jsonl"
+    result = runner.invoke(cli, ["clusters", "export", "--format", "jsonl", "--output", str(export)], env=env)
+    assert result.exit_code == 0, result.output
+    return export
+
+
+@pytest.fixture(scope="session")
+def corpus_exports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Each development corpus ingested by one process and exported (``corpus``, ``corpus2``), and
+    both into one database (``union``), once per test run: ``test_corpus`` scores them and
+    ``test_concurrency`` compares what racing workers store with them."""
+    folder = tmp_path_factory.mktemp("corpora")
+    found = {
+        path.name: ingest_and_export(folder, path.name, [path / "docs.jsonl"]) for path in (CORPUS, CORPUS2)
+    }
+    found["union"] = ingest_and_export(folder, "union", [CORPUS / "docs.jsonl", CORPUS2 / "docs.jsonl"])
+    return found
 
 
 def crawl_env(sources: Path, database: Path, proxy: str | None = None, **settings: str) -> dict[str, str]:

@@ -3,6 +3,7 @@ worker gives (real PostgreSQL, real shared Redis index, real threads with their 
 
 from __future__ import annotations
 
+import json
 import subprocess
 import threading
 from collections.abc import Callable, Iterable
@@ -18,7 +19,7 @@ from newsdedup.service.processing import Outcome, process_page
 from newsdedup.service.report import iter_cluster_views
 from newsdedup.service.runtime import Runtime
 from tests.celery_worker import child_env, running_worker
-from tests.conftest import CORPUS, needs_corpus
+from tests.conftest import CORPUS, CORPUS2, needs_corpus
 from tests.stories import repost_html, story
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "translations"
@@ -71,20 +72,29 @@ def ingest(path: Path, env: dict[str, str], cwd: Path, *options: str) -> str:
     return done.stdout
 
 
+def exported_clusters(export: Path) -> dict[frozenset[str], str]:
+    """Each cluster of a ``clusters export`` file as the set of its member URLs, with its canonical URL."""
+    found = {}
+    for line in export.read_text(encoding="utf-8").splitlines():
+        cluster = json.loads(line)
+        found[frozenset(m["url"] for m in cluster["members"])] = cluster["canonical_url"]
+    return found
+
+
 @needs_corpus
 @pytest.mark.slow
+@pytest.mark.parametrize("corpus", [CORPUS, CORPUS2], ids=["corpus", "corpus2"])
 def test_four_worker_processes_store_the_corpus_clusters_of_one_process(
-    redis_url: str, postgres_url: str, tmp_path: Path
+    corpus: Path, corpus_exports: dict[str, Path], redis_url: str, postgres_url: str, tmp_path: Path
 ) -> None:
-    """The development corpus ingested by one process (`newsdedup ingest`, SQLite) and enqueued to
-    a real worker with four pool processes (`newsdedup ingest --enqueue`, Redis, PostgreSQL): every
-    document is processed once and the stored clusters, members and canonical URLs, are identical.
-    Stories have up to a dozen copies in the corpus, so copies are processed at the same moment."""
-    docs = CORPUS / "docs.jsonl"
+    """Each development corpus ingested by one process (`newsdedup ingest`, SQLite, the export that
+    test_corpus scores) and enqueued to a real worker with four pool processes (`newsdedup ingest
+    --enqueue`, Redis, PostgreSQL): every document is processed once and the stored clusters, members
+    and canonical URLs, are identical. Stories have up to a dozen copies in a corpus, so copies are
+    processed at the same moment."""
+    docs = corpus / "docs.jsonl"
     lines = len(docs.read_text(encoding="utf-8").splitlines())
-    one_db = f"sqlite:///{tmp_path / 'one.db'}"
-    ingest(docs, child_env(NEWSDEDUP_DATABASE_URL=one_db), tmp_path)
-    expected = clusters_of(one_db)
+    expected = exported_clusters(corpus_exports[corpus.name])
     stored = sum(len(members) for members in expected)
 
     env = child_env(NEWSDEDUP_DATABASE_URL=postgres_url, NEWSDEDUP_REDIS_URL=redis_url)

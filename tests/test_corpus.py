@@ -11,9 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from newsdedup.cli import app
 from newsdedup.corpora import Corpus, corpora, halves, union_truth
 from newsdedup.evaluate import Scores, Truth, load_clusters, score
 from tests.conftest import CORPUS, CORPUS2, needs_corpus
@@ -37,18 +35,6 @@ FIRST_CORPUS_RECALL_FLOOR = 0.93
 UNION_PRECISION_LOSS = 0.01
 
 
-def _ingest_and_export(tmp: Path, name: str, docs: list[Path]) -> Path:
-    env = {"NEWSDEDUP_DATABASE_URL": f"sqlite:///{tmp / name}.db"}
-    runner = CliRunner()
-    for path in docs:
-        ingested = runner.invoke(app, ["ingest", "-q", str(path)], env=env)
-        assert ingested.exit_code == 0, ingested.output
-    export = tmp / f"{name}.jsonl"
-    result = runner.invoke(app, ["clusters", "export", "--format", "jsonl", "--output", str(export)], env=env)
-    assert result.exit_code == 0, result.output
-    return export
-
-
 @pytest.fixture(scope="module")
 def parts() -> list[Corpus]:
     return corpora([CORPUS, CORPUS2])
@@ -58,11 +44,10 @@ Exported = dict[str, tuple[Path, dict[str, Truth]]]
 
 
 @pytest.fixture(scope="module")
-def exported(tmp_path_factory: pytest.TempPathFactory, parts: list[Corpus]) -> Exported:
-    """Each corpus ingested into a fresh SQLite file and exported, and both into one, once."""
-    tmp = tmp_path_factory.mktemp("corpora")
-    found = {c.name: (_ingest_and_export(tmp, c.name, [c.docs]), c.truth) for c in parts}
-    found["union"] = (_ingest_and_export(tmp, "union", [c.docs for c in parts]), union_truth(parts))
+def exported(corpus_exports: dict[str, Path], parts: list[Corpus]) -> Exported:
+    """Each corpus ingested into a fresh SQLite file and exported, and both into one, with the truth."""
+    found = {c.name: (corpus_exports[c.name], c.truth) for c in parts}
+    found["union"] = (corpus_exports["union"], union_truth(parts))
     return found
 
 

@@ -13,9 +13,11 @@ before :func:`start` (this module imports it only inside its functions).
 - ``newsdedup_page_processing_seconds``: histogram of a process_page task's time.
 - ``newsdedup_clusters_created_total``: pages that opened a cluster of their own (status new).
 - ``newsdedup_index_articles``: articles in the shared candidate index (after the latest page).
-- ``newsdedup_lock_wait_seconds_total{lock}``: time pages spent waiting for each kind of lock
-  (``storage.locks``: assignment, articles, host_lines, clusters); against
+- ``newsdedup_lock_wait_seconds_total{lock}``: time pages spent blocked because another page held a
+  lock they needed, by kind (``storage.locks``: assignment, articles, host_lines, clusters); against
   ``newsdedup_page_processing_seconds_sum``, the share of the pages' time lost to each other.
+- ``newsdedup_lock_call_seconds_total{lock}``: all the time spent in lock calls, free locks included
+  (a round trip each).
 - ``newsdedup_assignments_started_over_total``: page transactions started over for a cluster another
   page held (``storage.locks.Busy``) or a deadlock PostgreSQL broke.
 """
@@ -42,6 +44,7 @@ class Metrics:
     clusters: Any
     index_size: Any
     lock_waits: Any
+    lock_calls: Any
     started_over: Any
 
 
@@ -114,8 +117,10 @@ def record_locks(counts: Counter[str]) -> None:
     if metrics is None:
         return
     for name, value in counts.items():
-        if name.startswith("lock_wait_seconds:"):
-            metrics.lock_waits.labels(lock=name.partition(":")[2]).inc(value)
+        if name.startswith("lock_seconds:blocked:"):
+            metrics.lock_waits.labels(lock=name.rpartition(":")[2]).inc(value)
+        elif name.startswith("lock_seconds:calls:"):
+            metrics.lock_calls.labels(lock=name.rpartition(":")[2]).inc(value)
     if counts["assignments_started_over"]:
         metrics.started_over.inc(counts["assignments_started_over"])
 
@@ -147,7 +152,13 @@ def _get() -> Metrics | None:
                 registry=None,
             ),
             lock_waits=Counter(
-                "newsdedup_lock_wait_seconds", "time pages waited for locks", ["lock"], registry=None
+                "newsdedup_lock_wait_seconds",
+                "time pages were blocked by other pages' locks",
+                ["lock"],
+                registry=None,
+            ),
+            lock_calls=Counter(
+                "newsdedup_lock_call_seconds", "time pages spent in lock calls", ["lock"], registry=None
             ),
             started_over=Counter(
                 "newsdedup_assignments_started_over",

@@ -159,7 +159,7 @@ def _assign(
     finally:
         if announced is not None:
             runtime.pending.forget(announced)
-        runtime.counts.update({f"lock_wait_seconds:{k}": v for k, v in locks.waits(session).items()})
+        runtime.counts.update({f"lock_seconds:{k}": v for k, v in locks.waits(session).items()})
 
 
 def _new_article(session: Session, page: Page, document: Document, source: Source | None) -> Article:
