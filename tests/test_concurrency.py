@@ -10,14 +10,18 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pytest
+import redis
+from sqlalchemy import select
 
 from config import load_settings
-from newsdedup.service import processing
+from newsdedup.service import clustering, processing
+from newsdedup.service import index as index_module
 from newsdedup.service.page import Page
 from newsdedup.service.pending import Pending
 from newsdedup.service.processing import Outcome, process_page
 from newsdedup.service.report import iter_cluster_views
 from newsdedup.service.runtime import Runtime
+from storage.models import Article
 from tests.celery_worker import child_env, running_worker
 from tests.conftest import CORPUS, CORPUS2, needs_corpus
 from tests.stories import repost_html, story
@@ -337,4 +341,73 @@ def test_a_third_page_bridging_two_uncommitted_ones_gives_the_clusters_of_one_wo
     assert partition(whole_runtime) == expected
     assert len(expected) == 1  # the whole story ties the halves together
     for runtime in (halves_runtime_a, halves_runtime_b, whole_runtime):
+        runtime.close()
+
+
+def index_answers(runtime: Runtime) -> dict[str, set[str]]:
+    """For each stored signed article (by URL), the URLs of the articles the shared index proposes for
+    it: what the index holds, read through its queries."""
+    runtime.follow_index()
+    with runtime.sessions() as session:
+        articles = list(session.scalars(select(Article)))
+        urls = {a.id: a.url for a in articles}
+        entries = [(a.url, clustering.entry(runtime, a)) for a in articles]
+    return {url: {urls[i] for i in runtime.index.query(*e[1:])} for url, e in entries if e is not None}
+
+
+def test_pages_assigned_during_a_rebuild_are_in_the_index_it_makes_current(
+    monkeypatch: pytest.MonkeyPatch, postgres_url: str, redis_url: str
+) -> None:
+    """A rebuild of the shared index (``newsdedup index rebuild``) held in the middle of reading the
+    stored signatures while a worker stores new pages, copies and a new story: the pages are stored
+    meanwhile (the rebuild holds off no assignment for its length), and once the rebuild has made its
+    generation current, the index proposes for every article exactly what an index rebuilt at rest
+    proposes. The old generation's keys are gone."""
+    worker, rebuilder = racing_runtimes(monkeypatch, postgres_url, redis_url, 2)
+    bridge, library, orchard = story("bridge"), story("library"), story("orchard")
+    process_page(Page(url="http://origin.example/bridge", text=bridge.text), worker)
+    process_page(Page(url="http://origin.example/library", text=library.text), worker)
+    reading, go = threading.Event(), threading.Event()
+    real_signatures = index_module.queries.signatures
+
+    def held_signatures(*args: object, **kwargs: object) -> object:
+        for number, row in enumerate(real_signatures(*args, **kwargs)):  # type: ignore[arg-type]
+            if number == 1:
+                reading.set()
+                assert go.wait(30)
+            yield row
+
+    monkeypatch.setattr(index_module.queries, "signatures", held_signatures)
+    rebuild = threading.Thread(target=rebuilder.rebuild_index, name="rebuild")
+    rebuild.start()
+    assert reading.wait(30)
+    during = [
+        Page(url="http://copy.example/bridge", html=repost_html(bridge, "http://origin.example/bridge")),
+        Page(url="http://copy.example/library", text="\n".join(library.paragraphs[:-1])),
+        Page(url="http://origin.example/orchard", text=orchard.text),
+    ]
+    outcomes = run_threads({p.url: (worker, p) for p in during[:1]})
+    outcomes.update(run_threads({p.url: (worker, p) for p in during[1:]}))
+    assert rebuild.is_alive()  # the pages were stored while the rebuild was still reading
+    go.set()
+    rebuild.join(60)
+    monkeypatch.setattr(index_module.queries, "signatures", real_signatures)
+
+    assert [outcomes[p.url].status for p in during] == ["joined", "joined", "new"]
+    client = redis.Redis.from_url(redis_url)
+    try:
+        assert index_module.generations(client) == (1, None)
+        assert list(client.scan_iter(match=f"{index_module.INDEX_PREFIX}:*")) == []
+        live = index_answers(worker)
+        rebuilder.rebuild_index()  # at rest
+        assert index_module.generations(client) == (2, None)
+    finally:
+        client.close()
+    assert index_answers(worker) == live
+    assert live["http://copy.example/bridge"] == {
+        "http://origin.example/bridge",
+        "http://copy.example/bridge",
+    }
+    assert live["http://origin.example/orchard"] == {"http://origin.example/orchard"}
+    for runtime in (worker, rebuilder):
         runtime.close()

@@ -35,7 +35,7 @@ from config import load_settings
 from dedup.evidence import Evidence
 from newsdedup.cli import app
 from newsdedup.service import processing
-from newsdedup.service.index import INDEX_META
+from newsdedup.service.index import generations, meta_key
 from newsdedup.service.page import Page
 from newsdedup.service.runtime import Runtime
 from storage import locks, queries
@@ -558,5 +558,5 @@ def test_reindex_shows_a_progress_bar_on_a_terminal(
     assert "4/4" in shown
     assert shown.rstrip().endswith("indexed 4 articles")
     client = redis.Redis.from_url(redis_url)
-    assert client.exists(INDEX_META) == 1
+    assert client.exists(meta_key(generations(client)[0])) == 1
     client.close()

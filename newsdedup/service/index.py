@@ -1,8 +1,12 @@
 """The candidate index of a runtime: in this process's memory (embedded mode) or shared in Redis.
 
-There is one way to fill it: ``rebuild``, under the rebuild lock (Redis) and with every page's
+There is one way to fill it: ``rebuild``, under the rebuild lock (Redis). A shared index that is
+there is rebuilt beside itself while pages go on being assigned: into the next generation's keys,
+which every page's transaction writes to as well from the moment the build is announced, then made
+current in one step, then the old generation's keys go (``_rebuild_beside``). A shared index that is
+missing (Redis flushed) and the embedded process's own are filled in place, with every page's
 assignment held off (``storage.locks.stop_assignments``), so that no page being stored drops out of
-it. Opening a shared index that is missing runs that same rebuild; opening one built with other
+it. Opening a shared index that is missing runs that rebuild; opening one built with other
 parameters refuses.
 """
 
@@ -36,12 +40,14 @@ log = logging.getLogger(__name__)
 INDEX_PREFIX = "newsdedup:lsh"
 ANCHOR_PREFIX = "newsdedup:anchors"
 EVIDENCE_PREFIX = "newsdedup:evidence"
+# The shared index's generation (absent: 0, whose keys are the prefixes above; generation N's are
+# "newsdedup:gN:lsh" and so on), and the generation a rebuild is building, while it builds.
+GENERATION = "newsdedup:index:generation"
+BUILDING = "newsdedup:index:building"
 REBUILD_LOCK = "newsdedup:lock:index-rebuild"
 # A rebuild holds its lock this long at a time and renews it after every batch of articles, so a
 # rebuild of any length keeps it, and the lock of a rebuilder that died frees within this time.
 REBUILD_LOCK_SECONDS = 300
-# Written last by a rebuild: its absence means the shared index is empty or incomplete.
-INDEX_META = f"{INDEX_PREFIX}:meta"
 # A rebuild reports its progress after this many articles.
 PROGRESS_EVERY = 1000
 # Keys an article puts into each index, per LSH band for the LSH index: the means over the
@@ -56,15 +62,59 @@ class IndexMismatch(RuntimeError):
     """The shared index was built with other MinHash parameters than these settings give."""
 
 
-def empty_index(settings: Settings) -> CandidateIndex:
+class Rebuilding(CandidateIndex):
+    """The current index, whose writes also go to the next generation, being built beside it."""
+
+    def __init__(self, current: CandidateIndex, building: CandidateIndex) -> None:
+        super().__init__(current.lsh, current.anchors, current.evidence)
+        self.building = building
+
+    def insert(self, article_id: int, signature: Signature, anchors: Hashes, evidence: Hashes) -> None:
+        super().insert(article_id, signature, anchors, evidence)
+        self.building.insert(article_id, signature, anchors, evidence)
+
+    def remove(self, article_id: int, signature: Signature, anchors: Hashes, evidence: Hashes) -> None:
+        super().remove(article_id, signature, anchors, evidence)
+        self.building.remove(article_id, signature, anchors, evidence)
+
+
+def prefix(part: str, generation: int) -> str:
+    """The key prefix of an index part (``INDEX_PREFIX``, ...) in a generation of the shared index."""
+    return part if generation == 0 else part.replace("newsdedup:", f"newsdedup:g{generation}:", 1)
+
+
+def meta_key(generation: int) -> str:
+    """Where a generation records the settings it was built with; written last by its build."""
+    return f"{prefix(INDEX_PREFIX, generation)}:meta"
+
+
+def generations(client: redis.Redis) -> tuple[int, int | None]:
+    """The shared index's current generation, and the one being built (None if no build runs)."""
+    current, building = client.mget([GENERATION, BUILDING])
+    return int(current or 0), None if building is None else int(building)
+
+
+def empty_index(settings: Settings, generation: int = 0) -> CandidateIndex:
     """The index these settings describe, opened but not filled (a shared one keeps what it holds)."""
-    s = settings
+    s, g = settings, generation
     # The caps apply when querying, not when writing: changing one needs no rebuild.
     return CandidateIndex(
-        lsh=LSHIndex(_storage(s, INDEX_PREFIX), s.lsh_threshold, s.num_perm, s.lsh_bucket_cap),
-        anchors=SharedKeyIndex(_storage(s, ANCHOR_PREFIX), s.min_shared_anchors, s.anchor_bucket_cap),
-        evidence=SharedKeyIndex(_storage(s, EVIDENCE_PREFIX), s.min_shared_evidence, s.anchor_bucket_cap),
+        lsh=LSHIndex(_storage(s, INDEX_PREFIX, g), s.lsh_threshold, s.num_perm, s.lsh_bucket_cap),
+        anchors=SharedKeyIndex(_storage(s, ANCHOR_PREFIX, g), s.min_shared_anchors, s.anchor_bucket_cap),
+        evidence=SharedKeyIndex(_storage(s, EVIDENCE_PREFIX, g), s.min_shared_evidence, s.anchor_bucket_cap),
     )
+
+
+def current_index(
+    settings: Settings, client: redis.Redis, state: tuple[int, int | None] | None = None
+) -> CandidateIndex:
+    """The shared index pages use now: the current generation, writing to the next one as well while
+    a rebuild builds it. A page's transaction opens it after taking the assignment lock (shared), so a
+    rebuild that has announced itself and waited for the pages before (``_rebuild_beside``) misses
+    none of the pages after. ``state``: ``generations`` if just read."""
+    current, building = state or generations(client)
+    index = empty_index(settings, current)
+    return index if building is None else Rebuilding(index, empty_index(settings, building))
 
 
 def open_index(
@@ -77,23 +127,25 @@ def open_index(
         with sessions() as session:
             fill(settings, index, session)
         return index
-    meta = {k.decode(): v.decode() for k, v in client.hgetall(INDEX_META).items()}  # type: ignore[union-attr]  # sync client
+    current, _ = generations(client)
+    meta = {k.decode(): v.decode() for k, v in client.hgetall(meta_key(current)).items()}  # type: ignore[union-attr]  # sync client
     expected = index_meta(settings)
     if meta and meta != expected:
         raise IndexMismatch(
             f"the shared index in Redis was built with {meta}, these settings give {expected}: "
             "run `newsdedup index rebuild` to rebuild it with these settings"
         )
-    return ensure(settings, sessions, client) or empty_index(settings)
+    ensure(settings, sessions, client)
+    return current_index(settings, client)
 
 
 def ensure(settings: Settings, sessions: sessionmaker[Session], client: redis.Redis) -> CandidateIndex | None:
     """If Redis lost the shared index (flushed, or restarted without persistence), rebuild it from the
     database and return it; one process rebuilds, the others wait for it and find it there (None)."""
-    if client.exists(INDEX_META):
+    if client.exists(meta_key(generations(client)[0])):
         return None
     with rebuild_lock(client) as lock:
-        if client.exists(INDEX_META):
+        if client.exists(meta_key(generations(client)[0])):
             return None
         index, count = _rebuild(settings, sessions, client, _renewing(lock, None))
     # An empty database on a new Redis lost nothing: no warning then.
@@ -115,10 +167,14 @@ def rebuild(
     ``progress`` is called with the number of articles indexed so far, every ``PROGRESS_EVERY``.
 
     This is also the repair for a shared index built with another threshold, so it does not check
-    the index it replaces.
+    the index it replaces. A shared index that is there is rebuilt beside itself, pages going on
+    (``_rebuild_beside``); a missing one, and the embedded one, in place.
     """
     with rebuild_lock(client) as lock:
-        return _rebuild(settings, sessions, client, _renewing(lock, progress))
+        renewing = _renewing(lock, progress)
+        if client is not None and client.exists(meta_key(generations(client)[0])):
+            return _rebuild_beside(settings, sessions, client, renewing)
+        return _rebuild(settings, sessions, client, renewing)
 
 
 def rebuild_lock(client: redis.Redis | None) -> AbstractContextManager[object]:
@@ -137,7 +193,9 @@ def _rebuild(
     client: redis.Redis | None,
     progress: RebuildProgress | None,
 ) -> tuple[CandidateIndex, int]:
-    index = empty_index(settings)
+    """Fill the current generation in place (a missing shared index, or the embedded one)."""
+    generation = generations(client)[0] if client is not None else 0
+    index = empty_index(settings, generation)
     with sessions.begin() as session:
         if client is not None:
             # Pages being assigned now wait: none is indexed between the clear and a read of the
@@ -145,16 +203,70 @@ def _rebuild(
             locks.stop_assignments(session)
         count = fill(settings, index, session, progress)
     if client is not None:
-        for name, value in index_meta(settings).items():
-            client.hset(INDEX_META, name, value)
+        _write_meta(client, generation, settings)
     return index, count
 
 
+def _rebuild_beside(
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    client: redis.Redis,
+    progress: RebuildProgress | None,
+) -> tuple[CandidateIndex, int]:
+    """Build the next generation while pages go on being assigned, then make it current.
+
+    Announced first (``BUILDING``): every page's transaction that starts after it writes to both
+    generations (``current_index``). Then the pages whose transactions began before, which may not
+    have seen it, are waited for (the assignment lock, taken exclusively for an instant): whatever
+    they store is committed before the build reads the signatures. So every page is in the new
+    generation, read or written. Made current in one step; the old generation goes once the pages
+    that may still be reading it have ended. An article whose text changes during the build may
+    leave its old entry behind as well (a candidate more, which verification turns down).
+    """
+    current, _ = generations(client)
+    target = current + 1
+    index = empty_index(settings, target)
+    index.clear()  # what a build that died left behind
+    client.set(BUILDING, target)
+    try:
+        _wait_for_pages_in_flight(sessions)
+        with sessions() as session:
+            count = fill(settings, index, session, progress, clear=False)
+        _write_meta(client, target, settings)
+        with client.pipeline(transaction=True) as swap:
+            swap.set(GENERATION, target)
+            swap.delete(BUILDING)
+            swap.execute()
+    except BaseException:
+        client.delete(BUILDING)
+        raise
+    _wait_for_pages_in_flight(sessions)
+    empty_index(settings, current).clear()
+    return index, count
+
+
+def _write_meta(client: redis.Redis, generation: int, settings: Settings) -> None:
+    """Written last: until it is there, the generation is incomplete."""
+    for name, value in index_meta(settings).items():
+        client.hset(meta_key(generation), name, value)
+
+
+def _wait_for_pages_in_flight(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        locks.stop_assignments(session)
+
+
 def fill(
-    settings: Settings, index: CandidateIndex, session: Session, progress: RebuildProgress | None = None
+    settings: Settings,
+    index: CandidateIndex,
+    session: Session,
+    progress: RebuildProgress | None = None,
+    clear: bool = True,
 ) -> int:
-    """Clear the index and insert every stored signed article; returns how many it holds."""
-    index.clear()
+    """Clear the index (unless told not to) and insert every stored signed article; returns how many
+    it holds."""
+    if clear:
+        index.clear()
     done = 0
     entries = (_entry(settings, *row) for row in queries.signatures(session))
     # In batches: one pipeline per index and batch on Redis, where one article at a time costs
@@ -196,13 +308,13 @@ def index_meta(settings: Settings) -> dict[str, str]:
     }
 
 
-def _storage(settings: Settings, prefix: str) -> IndexStorage:
+def _storage(settings: Settings, part: str, generation: int) -> IndexStorage:
     if settings.redis_url is None:
-        return make_storage(None, prefix=prefix)
+        return make_storage(None, prefix=part)
     from dedup.redis_storage import group_bits_for
 
-    bits = group_bits_for(settings.index_capacity, KEYS_PER_ARTICLE[prefix], LEADING_BITS[prefix])
-    return make_storage(settings.redis_url, prefix=prefix, group_bits=bits)
+    bits = group_bits_for(settings.index_capacity, KEYS_PER_ARTICLE[part], LEADING_BITS[part])
+    return make_storage(settings.redis_url, prefix=prefix(part, generation), group_bits=bits)
 
 
 def _renewing(lock: object, progress: RebuildProgress | None) -> RebuildProgress | None:

@@ -137,6 +137,7 @@ def _assign(
         with session, session.begin():
             page_keys = [page.url, document.content_hash, url_key, *([claim_key] if claim_key else [])]
             locks.begin_assignment(session, page_keys)
+            runtime.follow_index()
             existing = queries.find_article(session, page.url)
             if existing is not None and existing.content_hash == document.content_hash:
                 return Outcome(page.url, "unchanged", existing.id, existing.cluster_id)

@@ -44,6 +44,8 @@ class Runtime:
     sources: list[Source] = field(default_factory=list)
     # What this process has done, by name (e.g. cross-language pairs examined): ``newsdedup eval`` reads it.
     counts: Counter[str] = field(default_factory=Counter)
+    # The shared index's generations the index above was opened for (``follow_index``).
+    _generations: tuple[int, int | None] | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
@@ -117,6 +119,15 @@ class Runtime:
         self.__dict__["index"] = index
         return count
 
+    def follow_index(self) -> None:
+        """Service mode, at the start of a page's transaction: the shared index as it is now (the next
+        generation once a rebuild has made it current; writing to it as well while one builds it)."""
+        if self.redis is not None:
+            state = candidate_index.generations(self.redis)
+            if state != self._generations:
+                self.__dict__["index"] = candidate_index.current_index(self.settings, self.redis, state)
+                self._generations = state
+
     def ensure_shared_index(self) -> None:
         """Service mode, before each page: if Redis lost the shared index, rebuild it from the database
         first (one process rebuilds, the others wait). Without this, pages would be clustered against
@@ -130,7 +141,7 @@ class Runtime:
         """How many articles the index holds, without filling it: in Redis its count; in the embedded
         mode, the stored signed articles (what this process's index is filled with)."""
         if self.redis is not None:
-            return len(candidate_index.empty_index(self.settings))
+            return len(candidate_index.current_index(self.settings, self.redis))
         return self.signed_articles()
 
     def signed_articles(self) -> int:
