@@ -87,6 +87,12 @@ def _take(
     _count(session, f"calls:{kind}", time.perf_counter() - started)
 
 
+def per_page(session: Session) -> bool:
+    """Whether pages take the locks of their own stories here (PostgreSQL), rather than the one write
+    lock of the database (SQLite)."""
+    return _postgres(session)
+
+
 def _postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 

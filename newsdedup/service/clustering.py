@@ -261,9 +261,10 @@ class Derivation:
     judges: Judges
 
 
-def derive(session: Session, runtime: Runtime, start: set[int]) -> Derivation:
-    """The derivation of the clusters of ``start`` and of the articles around it (``scope``)."""
-    nodes, links, constraints = scope(session, start, runtime.params.translation_min_score)
+def derive(session: Session, runtime: Runtime, start: set[int], scoped: Scope | None = None) -> Derivation:
+    """The derivation of the clusters of ``start`` and of the articles around it (``scope``, unless
+    ``scoped`` is it, read already)."""
+    nodes, links, constraints = scoped or scope(session, start, runtime.params.translation_min_score)
     outside_ends = {end for k in links for end in (k.article_a, k.article_b)} - nodes
     outside = {n: c for n, c in queries.clusters_of(session, outside_ends).items() if c is not None}
     judged = judges(session, nodes)
@@ -288,9 +289,7 @@ def recluster(
     say), sizes, canonical versions, spliced articles' related clusters. Returns the articles derived.
     With ``hold``, the clusters derived are held first (``hold_scope``); without, the caller has
     stopped all assignments (``storage.locks.stop_assignments``)."""
-    if hold:
-        hold_scope(session, runtime, start)
-    d = derive(session, runtime, start)
+    d = derive(session, runtime, start, hold_scope(session, runtime, start) if hold else None)
     inside = [
         (k.article_a, k.article_b) for k in d.links if k.article_a in d.nodes and k.article_b in d.nodes
     ]
@@ -304,21 +303,30 @@ def recluster(
     return d.nodes
 
 
-def hold_scope(session: Session, runtime: Runtime, start: set[int]) -> None:
+Scope = tuple[set[int], list[Link], list[Constraint]]
+
+
+def hold_scope(session: Session, runtime: Runtime, start: set[int]) -> Scope | None:
     """Hold the clusters that deriving ``start`` reads and writes (``storage.locks.lock_clusters``):
     first those of the articles linked to it, waiting for them; then, with the scope read again under
-    them, any it reaches beyond (moved there meanwhile), without waiting."""
+    them, any it reaches beyond (moved there meanwhile), without waiting. Returns the scope read under
+    them all; None on SQLite, where the transaction holds the one write lock already."""
+    if not locks.per_page(session):
+        return None
     held: set[int] = set()
-    reach = neighbours(session, start)
-    wait = True
-    while clusters := {c for c in queries.clusters_of(session, reach).values() if c is not None} - held:
+    reach, found, wait = neighbours(session, start), None, True
+    while True:
+        clusters = {c for c in queries.clusters_of(session, reach).values() if c is not None} - held
+        if found is not None and not clusters:
+            return found
         locks.lock_clusters(session, clusters, wait=wait)
         held |= clusters
         wait = False
-        reach, _, _ = scope(session, start, runtime.params.translation_min_score)
+        found = scope(session, start, runtime.params.translation_min_score)
+        reach = found[0]
 
 
-def scope(session: Session, start: set[int], bar: float) -> tuple[set[int], list[Link], list[Constraint]]:
+def scope(session: Session, start: set[int], bar: float) -> Scope:
     """The articles whose clusters are derived together with ``start``: whatever a change there can
     move. That is every article linked to ``start``, the members of their clusters, and, closed over,
     every article that a link in one language, a cross-language link scoring at least ``bar`` (one the
