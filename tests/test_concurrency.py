@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import redis
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from config import load_settings
 from newsdedup.service import clustering, processing
@@ -21,6 +22,7 @@ from newsdedup.service.pending import Pending
 from newsdedup.service.processing import Outcome, process_page
 from newsdedup.service.report import iter_cluster_views
 from newsdedup.service.runtime import Runtime
+from storage import locks
 from storage.models import Article
 from tests.celery_worker import child_env, running_worker
 from tests.conftest import CORPUS, CORPUS2, needs_corpus
@@ -352,7 +354,12 @@ def index_answers(runtime: Runtime) -> dict[str, set[str]]:
         articles = list(session.scalars(select(Article)))
         urls = {a.id: a.url for a in articles}
         entries = [(a.url, clustering.entry(runtime, a)) for a in articles]
-    return {url: {urls[i] for i in runtime.index.query(*e[1:])} for url, e in entries if e is not None}
+    # An id no stored article has (left by a rolled-back transaction) shows as "id N".
+    return {
+        url: {urls.get(i, f"id {i}") for i in runtime.index.query(*e[1:])}
+        for url, e in entries
+        if e is not None
+    }
 
 
 def test_pages_assigned_during_a_rebuild_are_in_the_index_it_makes_current(
@@ -411,3 +418,45 @@ def test_pages_assigned_during_a_rebuild_are_in_the_index_it_makes_current(
     assert live["http://origin.example/orchard"] == {"http://origin.example/orchard"}
     for runtime in (worker, rebuilder):
         runtime.close()
+
+
+def test_a_page_that_meets_a_held_cluster_starts_over_and_leaves_nothing_of_the_first_attempt(
+    monkeypatch: pytest.MonkeyPatch, postgres_url: str, redis_url: str
+) -> None:
+    """When a page's transaction meets a cluster another page holds (``storage.locks.Busy``, forced
+    here once), it rolls back, takes out of the shared index what it had put there, and starts over:
+    the page is stored once and joins its story, the index proposes the stored articles and no id of
+    the rolled-back attempt, and the start-over is counted."""
+    (runtime,) = racing_runtimes(monkeypatch, postgres_url, redis_url, 1)
+    bridge = story("bridge")
+    origin = process_page(Page(url="http://origin.example/bridge", text=bridge.text), runtime)
+    real_hold_scope = clustering.hold_scope
+    attempts: list[set[int]] = []
+
+    def busy_once(session: Session, rt: Runtime, start: set[int]) -> object:
+        attempts.append(set(start))
+        if len(attempts) == 1:
+            raise locks.Busy("held by the test")
+        return real_hold_scope(session, rt, start)
+
+    monkeypatch.setattr(clustering, "hold_scope", busy_once)
+    copy = process_page(
+        Page(url="http://copy.example/bridge", html=repost_html(bridge, "http://origin.example/bridge")),
+        runtime,
+    )
+
+    assert (copy.status, copy.cluster_id) == ("joined", origin.cluster_id)
+    assert runtime.counts["assignments_started_over"] == 1
+    first_attempt_id = max(attempts[0])
+    assert copy.article_id != first_attempt_id
+    assert index_answers(runtime)["http://copy.example/bridge"] == {
+        "http://origin.example/bridge",
+        "http://copy.example/bridge",
+    }
+    with runtime.sessions() as session:
+        stored = session.scalar(select(Article).where(Article.url == "http://copy.example/bridge"))
+        assert stored is not None
+        entry = clustering.entry(runtime, stored)
+    assert entry is not None
+    assert runtime.index.query(*entry[1:]) == {origin.article_id, copy.article_id}
+    runtime.close()
