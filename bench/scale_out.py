@@ -78,7 +78,8 @@ def start_workers(count: int, env: dict[str, str], ports: list[int]) -> list[sub
 
 def scrape(port: int) -> Counter[str]:
     """A worker's time blocked by other pages' locks (``blocked:KIND``), time in lock calls
-    (``calls:KIND``), restarts and task seconds, from its metrics."""
+    (``calls:KIND``), restarts, task seconds and pages processed, from its metrics. A retried page is
+    not counted as processed: it is counted again when it is."""
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
         body = response.read().decode()
     found: Counter[str] = Counter()
@@ -92,32 +93,16 @@ def scrape(port: int) -> Counter[str]:
                 found["started_over"] += sample.value
             elif sample.name == "newsdedup_page_processing_seconds_sum":
                 found["task_seconds"] += sample.value
+            elif sample.name == "newsdedup_pages_processed_total" and sample.labels["status"] != "retried":
+                found["processed"] += sample.value
     return found
-
-
-def processed(ports: list[int]) -> int:
-    """Pages the workers have processed so far, by their metrics (any outcome but "retried": a retried
-    page is counted again when it is processed)."""
-    total = 0
-    for port in ports:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
-            body = response.read().decode()
-        for family in text_string_to_metric_families(body):
-            total += int(
-                sum(
-                    s.value
-                    for s in family.samples
-                    if s.name == "newsdedup_pages_processed_total" and s.labels["status"] != "retried"
-                )
-            )
-    return total
 
 
 def wait_for(ports: list[int], count: int) -> None:
     deadline = time.monotonic() + DEADLINE
     while True:
         try:
-            if processed(ports) >= count:
+            if sum(scrape(port)["processed"] for port in ports) >= count:
                 return
         except OSError:  # a worker not serving its metrics yet
             pass

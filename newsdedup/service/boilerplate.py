@@ -67,8 +67,8 @@ def record_page_lines(
     # pages of a host stored at once must not both count a line one short of the mark and neither
     # name its carriers. A line past the mark already is no page's to change: left free, so the
     # host's pages do not wait for each other over their shared navigation.
-    if least and locks.lock_host_lines(session, host, lines_to_record(keys, elsewhere, least)):
-        open_lines = lines_to_record(keys, elsewhere, least)
+    open_lines = lines_to_record(keys, elsewhere, least) if least else []
+    if locks.lock_host_lines(session, host, open_lines):
         elsewhere = {**elsewhere, **line_pages(session, host, open_lines, exclude=article_id)}
     record_lines(session, host, article_id, lines_to_record(keys, elsewhere, least))
     known = lines_made_boilerplate(keys, elsewhere, least) if least else []

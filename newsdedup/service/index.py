@@ -127,16 +127,16 @@ def open_index(
         with sessions() as session:
             fill(settings, index, session)
         return index
-    current, _ = generations(client)
-    meta = {k.decode(): v.decode() for k, v in client.hgetall(meta_key(current)).items()}  # type: ignore[union-attr]  # sync client
+    state = generations(client)
+    meta = {k.decode(): v.decode() for k, v in client.hgetall(meta_key(state[0])).items()}  # type: ignore[union-attr]  # sync client
     expected = index_meta(settings)
     if meta and meta != expected:
         raise IndexMismatch(
             f"the shared index in Redis was built with {meta}, these settings give {expected}: "
             "run `newsdedup index rebuild` to rebuild it with these settings"
         )
-    ensure(settings, sessions, client)
-    return current_index(settings, client)
+    ensure(settings, sessions, client)  # a missing index is filled in place: the generations stay
+    return current_index(settings, client, state)
 
 
 def ensure(settings: Settings, sessions: sessionmaker[Session], client: redis.Redis) -> CandidateIndex | None:
