@@ -63,6 +63,7 @@ from bench.texts import CORPUS, html_pages
 from config import Settings, load_settings
 from dedup.candidates import CandidateIndex, Entry
 from dedup.document import NoStoryText, prepare
+from dedup.index_storage import connect
 from dedup.shingles import Hashes
 from dedup.signature import Signature
 from newsdedup.service.index import empty_index
@@ -307,7 +308,7 @@ def main(sizes: Sequence[int], backends: Sequence[str]) -> None:
             for db, n in enumerate(sizes):
                 # One database of the benchmark's own server a size, as the runtime's prefixes are fixed.
                 where = None if backend == "memory" else f"{url.rsplit('/', 1)[0]}/{db}"
-                index = empty_index(settings.model_copy(update={"redis_url": where}))
+                index = empty_index(settings, client=None if where is None else connect(where))
                 subjects.append(Subject(backend, n, index))
         fill(subjects, pages, settings)
         time_pages(subjects, pages)

@@ -1,4 +1,5 @@
-"""Services of a benchmark's own on 127.0.0.1: a redis-server on a free port, a PostgreSQL schema."""
+"""Services of a benchmark's own on 127.0.0.1: a redis-server on a free port, a Redis Cluster of
+several, a PostgreSQL schema."""
 
 from __future__ import annotations
 
@@ -6,10 +7,12 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 import psycopg
 import redis
@@ -52,6 +55,148 @@ def own_redis() -> Iterator[str]:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+
+
+# Cluster nodes also listen on their port + 10000 (the cluster bus).
+_BUS_OFFSET = 10000
+# How long a cluster node may be unreachable before it is failed over: short, for tests.
+CLUSTER_NODE_TIMEOUT_MS = 1000
+
+
+@dataclass
+class RedisClusterProcesses:
+    """A Redis Cluster of the caller's own: ``masters`` and ``replicas`` are ports; ``url`` names one
+    master (a cluster client finds the rest)."""
+
+    masters: list[int]
+    replicas: list[int]
+    processes: dict[int, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.masters[0]}/0"
+
+    def kill(self, port: int) -> None:
+        """SIGKILL the node on this port, as a crashed host."""
+        self.processes[port].kill()
+        self.processes[port].wait()
+
+    def replica_of(self, master: int) -> int:
+        """The port of the (first) replica of the master on this port."""
+        info = redis.Redis(host="127.0.0.1", port=master).info("replication")
+        return int(info["slave0"]["port"])
+
+    def wait_healthy(self, timeout: float = 30.0) -> None:
+        """Until every live node says the cluster is ok (every slot served)."""
+        deadline = time.monotonic() + timeout
+        live = [p for p, process in self.processes.items() if process.poll() is None]
+        while True:
+            states = [_cluster_state(port) for port in live]
+            if all(state == "ok" for state in states):
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the Redis Cluster is not ok after {timeout} s: {states}")
+            time.sleep(0.1)
+
+
+@contextmanager
+def own_redis_cluster(masters: int = 3, replicas_each: int = 0) -> Iterator[RedisClusterProcesses]:
+    """A Redis Cluster of ``masters`` redis-servers (and ``replicas_each`` replicas of each) on free
+    ports of 127.0.0.1, made with ``redis-cli --cluster create``, no persistence, stopped on exit."""
+    server, cli = shutil.which("redis-server"), shutil.which("redis-cli")
+    if server is None or cli is None:
+        sys.exit("redis-server and redis-cli must be on PATH")
+    ports = _free_cluster_ports(masters * (1 + replicas_each))
+    cluster = RedisClusterProcesses(masters=ports[:masters], replicas=ports[masters:])
+    with tempfile.TemporaryDirectory(prefix="newsdedup-cluster-") as folder:
+        try:
+            for port in ports:
+                cluster.processes[port] = subprocess.Popen(
+                    [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                     "--cluster-enabled", "yes", "--cluster-config-file", f"nodes-{port}.conf",
+                     "--cluster-node-timeout", str(CLUSTER_NODE_TIMEOUT_MS), "--dir", folder],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.STDOUT,
+                )  # fmt: skip
+            for port in ports:
+                _wait_for_ping(port, cluster.processes[port])
+            # redis-cli makes the first ``masters`` nodes masters and gives each the next replicas.
+            subprocess.run(
+                [cli, "--cluster", "create", *(f"127.0.0.1:{p}" for p in ports),
+                 "--cluster-replicas", str(replicas_each), "--cluster-yes"],
+                check=True,
+                stdout=subprocess.DEVNULL,
+                timeout=60,
+            )  # fmt: skip
+            cluster.wait_healthy()
+            _wait_for_replicas(cluster, replicas_each)
+            yield cluster
+        finally:
+            for process in cluster.processes.values():
+                process.kill()
+                process.wait()
+
+
+def _free_cluster_ports(count: int) -> list[int]:
+    """Ports free on 127.0.0.1, each with its bus port free as well."""
+    ports: list[int] = []
+    while len(ports) < count:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        if port + _BUS_OFFSET > 65535 or port in ports:
+            continue
+        with socket.socket() as bus:
+            try:
+                bus.bind(("127.0.0.1", port + _BUS_OFFSET))
+            except OSError:
+                continue
+        ports.append(port)
+    return ports
+
+
+def _wait_for_ping(port: int, process: subprocess.Popen[bytes]) -> None:
+    client = redis.Redis(host="127.0.0.1", port=port)
+    try:
+        for _ in range(200):
+            try:
+                client.ping()
+                return
+            except redis.ConnectionError:
+                if process.poll() is not None:
+                    raise RuntimeError(
+                        f"redis-server on port {port} exited with {process.returncode}"
+                    ) from None
+                time.sleep(0.05)
+        raise RuntimeError(f"redis-server on port {port} did not answer")
+    finally:
+        client.close()
+
+
+def _cluster_state(port: int) -> str:
+    client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=2)
+    try:
+        return str(client.cluster("info").get("cluster_state", "?"))
+    except redis.RedisError as e:
+        return f"unreachable ({e})"
+    finally:
+        client.close()
+
+
+def _wait_for_replicas(cluster: RedisClusterProcesses, each: int, timeout: float = 30.0) -> None:
+    """Until every master has ``each`` replicas online (their first sync done)."""
+    deadline = time.monotonic() + timeout
+    for master in cluster.masters:
+        client = redis.Redis(host="127.0.0.1", port=master)
+        while True:
+            info = client.info("replication")
+            online = sum(1 for i in range(each) if str(info.get(f"slave{i}", {}).get("state")) == "online")
+            if online >= each:
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"master {master} has {online} of {each} replicas online")
+            time.sleep(0.1)
+        client.close()
 
 
 @contextmanager

@@ -11,6 +11,18 @@ DATABASE_URL = "sqlite:///data/newsdedup.db"
 #: (pages processed in the crawling process, index in memory).
 REDIS_URL: str | None = None
 
+#: Where the shared candidate index lives, when not in the ``REDIS_URL`` server: a standalone Redis
+#: or any node of a Redis Cluster (recognised, and its keys then hash-tagged so that each script
+#: call touches one slot). Celery's broker cannot be a cluster: this is how the index outgrows one
+#: host. Unset: the index is in ``REDIS_URL``'s server. Needs ``REDIS_URL``.
+INDEX_REDIS_URL: str | None = None
+
+#: Over how many hash tags the index spreads its keys on a Redis Cluster (ignored on one server):
+#: a cluster uses at most this many masters, and each tag an article's keys reach is one script call
+#: when a page is stored (dedup/redis_storage.py explains the trade and bench/redis_cluster.py
+#: measures it). Changing it needs ``newsdedup index rebuild``.
+INDEX_REDIS_HASH_TAGS = 32
+
 #: The sources file, and the settings file. Relative paths are read from the working directory;
 #: when the sources file is not there, the copy installed with the package is used.
 SOURCES = Path("config/sources.toml")

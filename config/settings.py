@@ -32,7 +32,7 @@ REMOVED = {
     "(SPLICE_MAX_OVERLAP, SPLICE_PASSAGE_SCORE, SPLICE_MIN_SHARE)",
 }
 # Settings that may hold a credential, and so are only read from the environment when they do.
-URL_SETTINGS = ("database_url", "redis_url")
+URL_SETTINGS = ("database_url", "redis_url", "index_redis_url")
 
 
 class Settings(BaseSettings, Params):
@@ -43,6 +43,8 @@ class Settings(BaseSettings, Params):
 
     database_url: str = defaults.DATABASE_URL
     redis_url: str | None = defaults.REDIS_URL
+    index_redis_url: str | None = defaults.INDEX_REDIS_URL
+    index_redis_hash_tags: int = Field(defaults.INDEX_REDIS_HASH_TAGS, ge=2, le=16384)
     sources: Path = defaults.SOURCES
 
     index_capacity: int = Field(defaults.INDEX_CAPACITY, ge=1)
@@ -80,6 +82,13 @@ class Settings(BaseSettings, Params):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"{name!r} is not a time zone name (like UTC or Europe/Berlin)") from None
         return name
+
+    @field_validator("index_redis_url")
+    @classmethod
+    def _index_beside_a_broker(cls, url: str | None, info: ValidationInfo) -> str | None:
+        if url is not None and info.data.get("redis_url") is None:
+            raise ValueError("needs NEWSDEDUP_REDIS_URL too: without a broker the index is in memory")
+        return url
 
     @field_validator("beat_lock_timeout_seconds")
     @classmethod

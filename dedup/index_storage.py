@@ -11,10 +11,16 @@ from abc import ABC, abstractmethod
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from itertools import chain
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 from xxhash import xxh3_64_intdigest
+
+if TYPE_CHECKING:
+    # Imported where Redis is used: the embedded mode never loads the client.
+    from redis import Redis
+    from redis.cluster import RedisCluster
 
 Keys = Sequence[bytes]
 
@@ -194,15 +200,41 @@ class MemoryStorage(IndexStorage):
         return _Segment(keys, ids)
 
 
-def make_storage(redis_url: str | None, prefix: str, group_bits: int | None = None) -> IndexStorage:
-    """Redis storage for a Redis URL (its keys in groups of ``group_bits``, see CompactRedisStorage),
-    memory storage for None; anything else is an error."""
-    if redis_url is None:
+def make_storage(
+    redis: str | Redis | RedisCluster | None,
+    prefix: str,
+    group_bits: int | None = None,
+    cluster_tags: int | None = None,
+) -> IndexStorage:
+    """Redis storage for a Redis URL or client (its keys in groups of ``group_bits``, and for a
+    Redis Cluster spread over ``cluster_tags`` hash tags, by default CLUSTER_TAGS: see
+    CompactRedisStorage), memory storage for None; anything else is an error."""
+    if redis is None:
         return MemoryStorage()
-    if not redis_url.startswith(("redis://", "rediss://", "unix://")):
-        raise ValueError(f"unknown index storage URL {redis_url!r}: expected redis://, rediss:// or unix://")
+    from dedup.redis_storage import CLUSTER_TAGS, CompactRedisStorage  # it builds on this module
+
+    client = connect(redis) if isinstance(redis, str) else redis
+    from redis.cluster import RedisCluster
+
+    tags = (cluster_tags or CLUSTER_TAGS) if isinstance(client, RedisCluster) else 1
+    return CompactRedisStorage(client, prefix=prefix, group_bits=group_bits, tags=tags)
+
+
+def connect(url: str) -> Redis | RedisCluster:
+    """A client of the Redis at this URL: a Redis Cluster client if the server is a cluster node
+    (``INFO cluster``), else a plain one. An unreachable server gives a plain client, whose first
+    command raises the connection error as any other would."""
+    if not url.startswith(("redis://", "rediss://", "unix://")):
+        raise ValueError(f"unknown index storage URL {url!r}: expected redis://, rediss:// or unix://")
     import redis  # only here: the embedded mode never loads the client
+    from redis.cluster import RedisCluster
 
-    from dedup.redis_storage import CompactRedisStorage  # it builds on this module
-
-    return CompactRedisStorage(redis.Redis.from_url(redis_url), prefix=prefix, group_bits=group_bits)
+    client = redis.Redis.from_url(url)
+    try:
+        enabled = client.info("cluster").get("cluster_enabled")
+    except redis.RedisError:
+        return client
+    if not enabled:
+        return client
+    client.close()
+    return RedisCluster.from_url(url)

@@ -16,6 +16,8 @@ Layout (``P`` is the prefix; the group and field split is explained below)::
     P:layout                    the layout the keys were written with: a storage of another one
                                 raises LayoutError instead of missing every bucket the others wrote
 
+(With hash tags for a Redis Cluster, every ``P:`` above is ``P:{<tag hex>}:``: see "Redis Cluster".)
+
 Why it is small. A hash of at most ``hash-max-listpack-entries`` (128 by default) fields, none
 longer than ``hash-max-listpack-value`` (64) bytes, is one flat allocation in which a field of six
 bytes costs 8 bytes and a 4-byte id 6; the key's own cost (about 90 bytes: dict entry, name, object
@@ -45,14 +47,23 @@ SCARD before reading any id, so a bucket over the cap costs one lookup however l
 ``capped`` counts those buckets.
 
 Atomicity and round trips. Adding, removing and counting are Lua scripts (registered once, run by
-EVALSHA), one per article or query: concurrent writers never lose an id, and a query is one round
-trip. A script finds a spilled bucket's set by a name derived from its group's declared key; that is
-fine on a standalone Redis (what the project uses), and on a cluster every key of a prefix with a
-hash tag (``{lsh}``) is in one slot. The fields travel as one argument (the group names, declared
+EVALSHA), one per article or query on a standalone Redis: concurrent writers never lose an id, and
+a query is one round trip. The fields travel as one argument (the group names, declared
 keys, are one each): fewer arguments for the client to pack, its main cost. ``add_many`` sends
 ``batch`` articles' scripts in one pipeline: about 9,000 articles a second from one client (the
 client's command packing is the limit; Redis spends about 40 us an article). A query takes about
 0.15 ms (p99 0.3 ms) on loopback.
+
+Redis Cluster. A script may only touch keys of one slot, so with ``tags`` > 1 every key carries a
+hash tag: group ``n``'s is ``n mod tags`` (``P:{1f}:<group hex>``), and each tag has its own layout
+key and count (``P:{1f}:layout``, ``P:{1f}:count``); an article's member entry is under the tag of
+``(id >> 7) mod tags``. A spilled bucket's set is named after its group, tag included, so it shares
+the group's slot. An article's keys are grouped by tag, one script call a tag, all sent in one
+pipeline (redis-py's cluster pipeline sends each node its calls): 25 LSH keys over 128 tags are
+about 23 calls. Each call is atomic, an article's calls together are not: an add writes the
+buckets before the member, a remove the member first, so ``size()`` never counts an article that
+is half there; both are idempotent, and a failed one is repeated by the page's retry. Many more
+tags than nodes keep the nodes even: slots move between nodes, a tag's keys always together.
 
 Ids are ints from 0 to 2**32 - 1. ``clear()`` unlinks every key that starts with ``P:``, in
 batches, so prefixes must not nest (``lsh`` and ``lsh:x``).
@@ -68,7 +79,9 @@ from typing import Any
 
 import numpy as np
 import redis
+from redis.cluster import RedisCluster
 from redis.commands.core import Script
+from redis.exceptions import NoScriptError
 
 from dedup.index_storage import IndexStorage, Keys
 
@@ -85,6 +98,14 @@ LAYOUT_VERSION = 1
 # group_bits_for): half the listpack limit or less, so an index can outgrow its capacity two- to
 # fourfold before its groups leave the compact encoding.
 FIELDS_AT_CAPACITY = 64
+# The hash tags of an index on a Redis Cluster, unless told otherwise. Each tag an article's keys reach
+# is a script call (its 25 bands, 70 anchors and 76 evidence terms reach 76 of 32 tags, 109 of 128),
+# and more tags spread the keys more evenly (bench/redis_cluster.py, 3 masters: the fullest held 0.40
+# of the keys with 32 tags, 0.34 with 128; a page's index work took about 4 ms more than on one
+# server with 32, 7 ms with 128). A cluster can use at most as many masters as there are tags.
+CLUSTER_TAGS = 32
+# Hash tags at most: Redis Cluster has 16,384 slots.
+MAX_TAGS = 16384
 # A cap no bucket reaches (ids are 32-bit), sent when counts() has none.
 _NO_CAP = 2**33
 _SCAN_BATCH = 2000
@@ -126,8 +147,8 @@ local function find_id(value, id)
 end
 """
 
-# KEYS: layout, count, member hash, then the bucket groups.
-# ARGV: layout, fields, packed id, decimal id, member field, inline ids.
+# KEYS: layout, then count and member hash when ARGV[5] (the member field) is not empty, then the
+# bucket groups. ARGV: layout, fields, packed id, decimal id, member field, inline ids.
 _ADD = (
     _LUA_HELPERS
     + """
@@ -136,9 +157,13 @@ if err then return err end
 local fields = split_fields(ARGV[2])
 local id, dec = ARGV[3], ARGV[4]
 local limit = 4 * tonumber(ARGV[6])
-if redis.call('HSETNX', KEYS[3], ARGV[5], '') == 1 then redis.call('INCR', KEYS[2]) end
-for i = 4, #KEYS do
-  local group, field = KEYS[i], fields[i - 3]
+local first = 2
+if ARGV[5] ~= '' then
+  if redis.call('HSETNX', KEYS[3], ARGV[5], '') == 1 then redis.call('INCR', KEYS[2]) end
+  first = 4
+end
+for i = first, #KEYS do
+  local group, field = KEYS[i], fields[i - first + 1]
   -- A new bucket (nearly every bucket of a new story) is one command.
   if redis.call('HSETNX', group, field, id) == 0 then
     local value = redis.call('HGET', group, field)
@@ -169,9 +194,13 @@ if err then return err end
 local fields = split_fields(ARGV[2])
 local id, dec = ARGV[3], ARGV[4]
 local refill = math.floor(tonumber(ARGV[6]) / 2)
-if redis.call('HDEL', KEYS[3], ARGV[5]) == 1 then redis.call('DECR', KEYS[2]) end
-for i = 4, #KEYS do
-  local group, field = KEYS[i], fields[i - 3]
+local first = 2
+if ARGV[5] ~= '' then
+  if redis.call('HDEL', KEYS[3], ARGV[5]) == 1 then redis.call('DECR', KEYS[2]) end
+  first = 4
+end
+for i = first, #KEYS do
+  local group, field = KEYS[i], fields[i - first + 1]
   local value = redis.call('HGET', group, field)
   if value == '' then
     local set = spill_name(group, field)
@@ -239,6 +268,10 @@ return {table.concat(packed), capped}
 )
 
 
+# A script call: its KEYS and its ARGV.
+_Call = tuple[list[str], list[bytes | str | int]]
+
+
 def group_bits_for(capacity: int, keys_per_article: float, leading_bits: int = 0) -> int:
     """Group bits that put at most FIELDS_AT_CAPACITY fields in a group when ``capacity`` articles
     are indexed, each with ``keys_per_article`` keys per value of their ``leading_bits`` (an LSH
@@ -260,20 +293,23 @@ class LayoutError(RuntimeError):
 class CompactRedisStorage(IndexStorage):
     """Buckets packed into Redis hashes of listpack encoding (see the module docstring).
 
-    ``group_bits`` sets the groups (None: 33 bits for LSH keys, 22 for others) and ``inline_ids``
-    how many ids a bucket keeps in its group before it spills; every client of a prefix must use
-    the same (they fail with ``LayoutError`` otherwise, until the index is cleared and rebuilt).
-    ``batch`` is the number of articles per pipeline in ``add_many``. ``capped`` counts the buckets
-    that ``counts`` left out for holding more than its cap.
+    ``group_bits`` sets the groups (None: 33 bits for LSH keys, 22 for others), ``inline_ids`` how
+    many ids a bucket keeps in its group before it spills and ``tags`` over how many hash tags the
+    keys are spread (1: none, for a standalone Redis; more for a Redis Cluster, see "Redis
+    Cluster" in the module docstring); every client of a prefix must use the same (they fail with
+    ``LayoutError`` otherwise, until the index is cleared and rebuilt). ``batch`` is the number of
+    articles per pipeline in ``add_many``. ``capped`` counts the buckets that ``counts`` left out
+    for holding more than its cap.
     """
 
     def __init__(
         self,
-        client: redis.Redis,
+        client: redis.Redis | RedisCluster,
         prefix: str,
         *,
         group_bits: int | None = None,
         inline_ids: int = 16,
+        tags: int = 1,
         batch: int = 1000,
     ) -> None:
         if client.get_connection_kwargs().get("decode_responses"):
@@ -282,10 +318,15 @@ class CompactRedisStorage(IndexStorage):
             raise ValueError(f"group_bits must be positive, not {group_bits}")
         if not 1 <= inline_ids <= 64:
             raise ValueError(f"inline_ids must be between 1 and 64, not {inline_ids}")
+        if not 1 <= tags <= MAX_TAGS:
+            raise ValueError(f"tags must be between 1 and {MAX_TAGS}, not {tags}")
+        if "{" in prefix or "}" in prefix:
+            raise ValueError(f"the prefix {prefix!r} must not hold braces: the storage sets the hash tags")
         self.client = client
         self.prefix = prefix
         self.group_bits = group_bits
         self.inline_ids = inline_ids
+        self.tags = tags
         self.batch = max(1, batch)
         # Buckets that counts() left out for holding more than its cap, since this storage was made.
         self.capped = 0
@@ -295,8 +336,11 @@ class CompactRedisStorage(IndexStorage):
             else f"{LSH_GROUP_BITS} for {LSH_KEY_BYTES}-byte keys, else {SHORT_GROUP_BITS}"
         )
         self.layout = f"compact v{LAYOUT_VERSION}; group bits {groups}; inline ids {inline_ids}"
-        self._layout_key = f"{prefix}:layout"
-        self._count_key = f"{prefix}:count"
+        if tags > 1:
+            self.layout += f"; hash tags {tags}"
+        # Each tag's key prefix: the prefix itself when there is one tag (the layout of a standalone
+        # Redis, as it always was).
+        self._tagged = [prefix] if tags == 1 else [f"{prefix}:{{{t:x}}}" for t in range(tags)]
         self._splits: dict[int, tuple[int, int, int, int, bytes]] = {}
         self._add_script: Script = client.register_script(_ADD)
         self._remove_script: Script = client.register_script(_REMOVE)
@@ -305,40 +349,54 @@ class CompactRedisStorage(IndexStorage):
     # -- the interface ---------------------------------------------------------------------------
 
     def add(self, article_id: int, keys: Keys) -> None:
-        with self._layout_errors():
-            self._add_script(*self._write_call(article_id, keys))
+        if self.tags == 1:
+            with self._layout_errors():
+                self._add_script(*self._write_call(article_id, keys)[0])
+        else:
+            self._pipelined([(self._add_script, call) for call in self._write_call(article_id, keys)])
 
     def add_many(self, items: Iterable[tuple[int, Keys]]) -> None:
-        """Add many articles, ``batch`` scripts to a pipeline: for rebuilds and bulk loads."""
+        """Add many articles, ``batch`` articles' scripts to a pipeline: for rebuilds and bulk loads."""
         for batch in _batches(items, self.batch):
-            pipe = self.client.pipeline(transaction=False)
-            for article_id, keys in batch:
-                self._add_script(*self._write_call(article_id, keys), client=pipe)
-            with self._layout_errors():
-                pipe.execute()
+            calls = [call for article_id, keys in batch for call in self._write_call(article_id, keys)]
+            self._pipelined([(self._add_script, call) for call in calls])
 
     def remove(self, article_id: int, keys: Keys) -> None:
-        with self._layout_errors():
-            self._remove_script(*self._write_call(article_id, keys))
+        # The member goes first: an article whose removal stops half-way is not counted (see add).
+        calls = self._write_call(article_id, keys)[::-1]
+        if self.tags == 1:
+            with self._layout_errors():
+                self._remove_script(*calls[0])
+        else:
+            self._pipelined([(self._remove_script, call) for call in calls])
 
     def counts(self, keys: Keys, cap: int | None = None) -> Counter[int]:
         found: Counter[int] = Counter()
         if len(keys) == 0:
             return found
-        groups, fields = self._locate(keys)
-        with self._layout_errors():
-            reply: list[Any] = self._counts_script(
-                [self._layout_key, *groups], [self.layout, fields, _NO_CAP if cap is None else cap]
-            )
-        packed: bytes = reply[0]
-        self.capped += int(reply[1])
-        if packed:
-            found.update(np.frombuffer(packed, dtype="<u4").tolist())
+        limit = _NO_CAP if cap is None else cap
+        calls: list[_Call] = [
+            ([self._tagged[tag] + ":layout", *groups], [self.layout, fields, limit])
+            for tag, (groups, fields) in self._locate(keys).items()
+        ]
+        if len(calls) == 1:
+            with self._layout_errors():
+                replies: list[Any] = [self._counts_script(*calls[0])]
+        else:
+            replies = self._pipelined([(self._counts_script, call) for call in calls])
+        for packed, capped in replies:
+            self.capped += int(capped)
+            if packed:
+                found.update(np.frombuffer(packed, dtype="<u4").tolist())
         return found
 
     def size(self) -> int:
-        count: bytes | None = self.client.get(self._count_key)  # type: ignore[assignment]  # sync client
-        return int(count) if count else 0
+        names = [tagged + ":count" for tagged in self._tagged]
+        if isinstance(self.client, RedisCluster):
+            counts: list[bytes | None] = self.client.mget_nonatomic(names)
+        else:
+            counts = self.client.mget(names)  # type: ignore[assignment]  # sync client
+        return sum(int(count) for count in counts if count)
 
     def clear(self) -> None:
         batch: list[bytes] = []
@@ -363,7 +421,8 @@ class CompactRedisStorage(IndexStorage):
     def locate(self, key: bytes) -> tuple[str, bytes]:
         """The group hash and the field of a bucket key."""
         read, shift, width, cut, _ = self._split(len(key))
-        return f"{self.prefix}:{int.from_bytes(key[:read], 'big') >> shift:0{width}x}", key[cut:]
+        group = int.from_bytes(key[:read], "big") >> shift
+        return f"{self._tagged[group % self.tags]}:{group:0{width}x}", key[cut:]
 
     def _split(self, key_length: int) -> tuple[int, int, int, int, bytes]:
         """For keys of this length: the bytes read for the group, the right shift, the hex width of
@@ -378,26 +437,26 @@ class CompactRedisStorage(IndexStorage):
             self._splits[key_length] = split
         return split
 
-    def _locate(self, keys: Keys) -> tuple[list[str], bytes]:
-        """The group hashes of the distinct keys, and their fields as one argument: each field
-        after its length (a byte)."""
+    def _locate(self, keys: Keys) -> dict[int, tuple[list[str], bytes]]:
+        """By hash tag: the group hashes of the distinct keys, and their fields as one argument (each
+        field after its length, a byte)."""
         distinct = list(dict.fromkeys(keys))
         lengths = {len(key) for key in distinct}
         if len(lengths) == 1:
             (alike,) = lengths
             if alike > 0 and self._split(alike)[0] <= 8:
                 return self._locate_alike(distinct, alike)
-        prefix = self.prefix
-        groups: list[str] = []
-        fields: list[bytes] = []
+        by_tag: dict[int, tuple[list[str], list[bytes]]] = {}
         for key in distinct:
             read, shift, width, cut, length = self._split(len(key))
-            groups.append(f"{prefix}:{int.from_bytes(key[:read], 'big') >> shift:0{width}x}")
+            group = int.from_bytes(key[:read], "big") >> shift
+            groups, fields = by_tag.setdefault(group % self.tags, ([], []))
+            groups.append(f"{self._tagged[group % self.tags]}:{group:0{width}x}")
             fields.append(length)
             fields.append(key[cut:])
-        return groups, b"".join(fields)
+        return {tag: (groups, b"".join(fields)) for tag, (groups, fields) in by_tag.items()}
 
-    def _locate_alike(self, keys: list[bytes], length: int) -> tuple[list[str], bytes]:
+    def _locate_alike(self, keys: list[bytes], length: int) -> dict[int, tuple[list[str], bytes]]:
         """``_locate`` for distinct keys of one length whose group fits in 64 bits (every index's
         keys), computed for all keys at once: an article's 70 anchors in a third of the time they take
         one at a time."""
@@ -407,35 +466,73 @@ class CompactRedisStorage(IndexStorage):
         # ``width`` of 16 digits.
         head = np.zeros((rows.shape[0], 8), dtype=np.uint8)
         head[:, 8 - read :] = rows[:, :read]
-        digits = (head.view(">u8").ravel() >> np.uint64(shift)).astype(">u8").tobytes().hex()
-        prefix = self.prefix
-        groups = [f"{prefix}:{digits[end - width : end]}" for end in range(16, 16 * len(keys) + 1, 16)]
+        numbers = head.view(">u8").ravel() >> np.uint64(shift)
+        digits = numbers.astype(">u8").tobytes().hex()
         fields = np.empty((rows.shape[0], 1 + length - cut), dtype=np.uint8)
         fields[:, 0] = size[0]
         fields[:, 1:] = rows[:, cut:]
-        return groups, fields.tobytes()
+        if self.tags == 1:
+            prefix = self.prefix
+            groups = [f"{prefix}:{digits[end - width : end]}" for end in range(16, 16 * len(keys) + 1, 16)]
+            return {0: (groups, fields.tobytes())}
+        tags = (numbers % np.uint64(self.tags)).astype(np.int64)
+        order = np.argsort(tags, kind="stable")
+        found, starts = np.unique(tags[order], return_index=True)
+        bounds = [*starts.tolist(), len(order)]
+        located: dict[int, tuple[list[str], bytes]] = {}
+        for i, tag in enumerate(found.tolist()):
+            members = order[bounds[i] : bounds[i + 1]]
+            tagged = self._tagged[tag]
+            groups = [f"{tagged}:{digits[16 * j + 16 - width : 16 * j + 16]}" for j in members.tolist()]
+            located[tag] = (groups, fields[members].tobytes())
+        return located
 
-    def _write_call(self, article_id: int, keys: Keys) -> tuple[list[str], list[bytes | str | int]]:
-        """KEYS and ARGV of the add and remove scripts."""
+    def _write_call(self, article_id: int, keys: Keys) -> list[_Call]:
+        """KEYS and ARGV of the add (or remove) script calls of an article, one per hash tag: the
+        buckets first, the member (and count) last, in the call of the member's tag."""
         if not 0 <= article_id <= MAX_ID:
             raise ValueError(f"article id {article_id} does not fit in 32 bits")
-        groups, fields = self._locate(keys)
-        return (
-            [
-                self._layout_key,
-                self._count_key,
-                f"{self.prefix}:m:{article_id >> MEMBER_BITS:x}",
-                *groups,
-            ],
-            [
-                self.layout,
-                fields,
-                article_id.to_bytes(4, "little"),
-                str(article_id),
-                str(article_id & ((1 << MEMBER_BITS) - 1)),
-                self.inline_ids,
-            ],
+        packed, decimal = article_id.to_bytes(4, "little"), str(article_id)
+        member_tag = (article_id >> MEMBER_BITS) % self.tags
+        located = self._locate(keys)
+        located.setdefault(member_tag, ([], b""))
+        calls: list[_Call] = []
+        for tag, (groups, fields) in located.items():
+            if tag == member_tag:
+                continue
+            tagged = self._tagged[tag]
+            args: list[bytes | str | int] = [self.layout, fields, packed, decimal, "", self.inline_ids]
+            calls.append(([tagged + ":layout", *groups], args))
+        groups, fields = located[member_tag]
+        tagged = self._tagged[member_tag]
+        member = f"{tagged}:m:{article_id >> MEMBER_BITS:x}"
+        field = str(article_id & ((1 << MEMBER_BITS) - 1))
+        calls.append(
+            (
+                [tagged + ":layout", tagged + ":count", member, *groups],
+                [self.layout, fields, packed, decimal, field, self.inline_ids],
+            )
         )
+        return calls
+
+    def _pipelined(self, calls: list[tuple[Script, _Call]]) -> list[Any]:
+        """Run script calls in one pipeline (one per node of a cluster) and return their replies. A
+        cluster pipeline cannot load scripts, so a node that does not know one (new, restarted or a
+        replica just promoted) has them loaded and the calls sent again: every script call here may
+        run twice."""
+        for attempt in (1, 2):
+            pipe = self.client.pipeline(transaction=False)
+            for script, (keys, args) in calls:
+                script(keys, args, client=pipe)
+            try:
+                with self._layout_errors():
+                    return pipe.execute()
+            except NoScriptError:
+                if attempt == 2:
+                    raise
+                for script in (self._add_script, self._remove_script, self._counts_script):
+                    self.client.script_load(script.script)
+        raise AssertionError("unreachable")
 
     @contextmanager
     def _layout_errors(self) -> Iterator[None]:

@@ -137,25 +137,31 @@ def test_the_runtime_index_takes_its_caps_from_the_settings(monkeypatch: pytest.
     assert (index.lsh.bucket_cap, index.anchors.bucket_cap, index.evidence.bucket_cap) == (7, 9, 9)
 
 
+@pytest.mark.parametrize("tags", [1, 7])
 @pytest.mark.parametrize("group_bits", [None, 6, 21, 30, 33, 64])
 @pytest.mark.parametrize("length", [1, 4, 10])
 def test_keys_of_one_length_are_located_as_one_at_a_time(
-    redis_url: str, group_bits: int | None, length: int
+    redis_url: str, group_bits: int | None, length: int, tags: int
 ) -> None:
     """The client's way of locating an article's keys all at once (keys of one length, as every
     index has) gives exactly the groups and fields of ``locate`` key by key, repeats dropped, for
-    group bits splitting a byte or not, and groups wider than the key."""
+    group bits splitting a byte or not, and groups wider than the key; with hash tags (a Redis
+    Cluster's layout), split by tag, each group in the call of its number's tag."""
     client = redis.Redis.from_url(redis_url)
-    storage = CompactRedisStorage(client, "test:size:locate", group_bits=group_bits)
+    storage = CompactRedisStorage(client, "test:size:locate", group_bits=group_bits, tags=tags)
     rng = np.random.default_rng(length)
     keys = [bytes(rng.integers(0, 256, length, dtype=np.uint8)) for _ in range(50)]
     keys += [b"\xff" * length, b"\x00" * length, keys[0]]
-    expected = [storage.locate(key) for key in dict.fromkeys(keys)]
+    expected: dict[int, tuple[list[str], bytes]] = {}
+    for key in dict.fromkeys(keys):
+        group, field = storage.locate(key)
+        tag = int(group.rsplit(":", 1)[1], 16) % tags
+        if tags > 1:
+            assert group.startswith(f"test:size:locate:{{{tag:x}}}:")
+        groups, fields = expected.get(tag, ([], b""))
+        expected[tag] = ([*groups, group], fields + bytes((len(field),)) + field)
 
-    groups, fields = storage._locate(keys)
-
-    assert groups == [group for group, _ in expected]
-    assert fields == b"".join(bytes((len(field),)) + field for _, field in expected)
+    assert storage._locate(keys) == expected
     client.close()
 
 

@@ -49,8 +49,22 @@ def test_answers_match_memory_storage(client: redis.Redis, group_bits: int | Non
     absent ids and keys) and counts with and without cap gives, after every step, exactly the
     counts and size MemoryStorage gives. A small inline limit makes buckets spill to their own sets
     and come back; few group bits make many keys share one group."""
-    rng = random.Random(1729 + inline_ids)
     storage = CompactRedisStorage(client, PREFIX, group_bits=group_bits, inline_ids=inline_ids)
+    assert_answers_match_memory_storage(storage, seed=1729 + inline_ids)
+
+
+def test_hash_tagged_answers_match_memory_storage(client: redis.Redis) -> None:
+    """The layout of a Redis Cluster (keys spread over hash tags, an article's keys in one script call
+    a tag, its member entry last) on a standalone server: the same random mix, the same answers as
+    MemoryStorage after every step, buckets spilling and coming back."""
+    storage = CompactRedisStorage(client, PREFIX, inline_ids=2, tags=5)
+    assert_answers_match_memory_storage(storage, seed=1730)
+    assert {key.split(b":")[2] for key in client.scan_iter(PREFIX + ":*")} == {b"{%d}" % t for t in range(5)}
+
+
+def assert_answers_match_memory_storage(storage: IndexStorage, seed: int, steps: int = 1500) -> None:
+    """The random mix of the tests above on ``storage``, compared with MemoryStorage at every step."""
+    rng = random.Random(seed)
     memory = MemoryStorage()
     keys = key_pool(rng)
     ids = [0, 1, 127, 128, 2**31 - 1, 2**31, MAX_ID, *rng.sample(range(MAX_ID), 20), *range(2, 40)]
@@ -61,7 +75,7 @@ def test_answers_match_memory_storage(client: redis.Redis, group_bits: int | Non
         chosen = rng.sample(keys, rng.randrange(0, 9))
         return chosen + chosen[:1] if chosen and rng.random() < 0.2 else chosen
 
-    for step in range(1500):
+    for step in range(steps):
         action = rng.random()
         if action < 0.45:
             article = rng.choice(ids)

@@ -33,7 +33,11 @@ from storage import locks, queries
 if TYPE_CHECKING:
     # Imported where Redis is used: the embedded mode never loads the client (50 ms of start-up).
     import redis
+    from redis.cluster import RedisCluster
     from redis.lock import Lock
+
+    # The shared index's Redis: a standalone server or a Redis Cluster (``dedup.index_storage.connect``).
+    IndexRedis = redis.Redis | RedisCluster
 
 log = logging.getLogger(__name__)
 
@@ -88,37 +92,50 @@ def meta_key(generation: int) -> str:
     return f"{prefix(INDEX_PREFIX, generation)}:meta"
 
 
-def generations(client: redis.Redis) -> tuple[int, int | None]:
+def generations(client: IndexRedis) -> tuple[int, int | None]:
     """The shared index's current generation, and the one being built (None if no build runs)."""
-    current, building = client.mget([GENERATION, BUILDING])
+    from redis.cluster import RedisCluster
+
+    if isinstance(client, RedisCluster):
+        # Two slots, so two reads, in the order opposite to the swap's writes (``_rebuild_beside``):
+        # whoever reads no build going on then reads the generation it made current.
+        building = client.get(BUILDING)
+        current = client.get(GENERATION)
+    else:
+        current, building = client.mget([GENERATION, BUILDING])
     return int(current or 0), None if building is None else int(building)
 
 
-def empty_index(settings: Settings, generation: int = 0) -> CandidateIndex:
-    """The index these settings describe, opened but not filled (a shared one keeps what it holds)."""
-    s, g = settings, generation
+def empty_index(settings: Settings, generation: int = 0, client: IndexRedis | None = None) -> CandidateIndex:
+    """The index these settings describe, opened but not filled (a shared one, in the Redis of
+    ``client``, keeps what it holds; without a client the index is in this process's memory)."""
+    s = settings
+
+    def storage(part: str) -> IndexStorage:
+        return _storage(s, part, generation, client)
+
     # The caps apply when querying, not when writing: changing one needs no rebuild.
     return CandidateIndex(
-        lsh=LSHIndex(_storage(s, INDEX_PREFIX, g), s.lsh_threshold, s.num_perm, s.lsh_bucket_cap),
-        anchors=SharedKeyIndex(_storage(s, ANCHOR_PREFIX, g), s.min_shared_anchors, s.anchor_bucket_cap),
-        evidence=SharedKeyIndex(_storage(s, EVIDENCE_PREFIX, g), s.min_shared_evidence, s.anchor_bucket_cap),
+        lsh=LSHIndex(storage(INDEX_PREFIX), s.lsh_threshold, s.num_perm, s.lsh_bucket_cap),
+        anchors=SharedKeyIndex(storage(ANCHOR_PREFIX), s.min_shared_anchors, s.anchor_bucket_cap),
+        evidence=SharedKeyIndex(storage(EVIDENCE_PREFIX), s.min_shared_evidence, s.anchor_bucket_cap),
     )
 
 
 def current_index(
-    settings: Settings, client: redis.Redis, state: tuple[int, int | None] | None = None
+    settings: Settings, client: IndexRedis, state: tuple[int, int | None] | None = None
 ) -> CandidateIndex:
     """The shared index pages use now: the current generation, writing to the next one as well while
     a rebuild builds it. A page's transaction opens it after taking the assignment lock (shared), so a
     rebuild that has announced itself and waited for the pages before (``_rebuild_beside``) misses
     none of the pages after. ``state``: ``generations`` if just read."""
     current, building = state or generations(client)
-    index = empty_index(settings, current)
-    return index if building is None else Rebuilding(index, empty_index(settings, building))
+    index = empty_index(settings, current, client)
+    return index if building is None else Rebuilding(index, empty_index(settings, building, client))
 
 
 def open_index(
-    settings: Settings, sessions: sessionmaker[Session], client: redis.Redis | None
+    settings: Settings, sessions: sessionmaker[Session], client: IndexRedis | None
 ) -> CandidateIndex:
     """The index, ready for queries: filled from the database in the embedded mode; in Redis checked
     against these settings, and rebuilt first if it is missing (``ensure``)."""
@@ -139,7 +156,7 @@ def open_index(
     return current_index(settings, client, state)
 
 
-def ensure(settings: Settings, sessions: sessionmaker[Session], client: redis.Redis) -> CandidateIndex | None:
+def ensure(settings: Settings, sessions: sessionmaker[Session], client: IndexRedis) -> CandidateIndex | None:
     """If Redis lost the shared index (flushed, or restarted without persistence), rebuild it from the
     database and return it; one process rebuilds, the others wait for it and find it there (None)."""
     if client.exists(meta_key(generations(client)[0])):
@@ -160,7 +177,7 @@ def ensure(settings: Settings, sessions: sessionmaker[Session], client: redis.Re
 def rebuild(
     settings: Settings,
     sessions: sessionmaker[Session],
-    client: redis.Redis | None,
+    client: IndexRedis | None,
     progress: RebuildProgress | None = None,
 ) -> tuple[CandidateIndex, int]:
     """Fill the index anew from the stored signatures; returns it and how many articles it holds.
@@ -177,7 +194,7 @@ def rebuild(
         return _rebuild(settings, sessions, client, renewing)
 
 
-def rebuild_lock(client: redis.Redis | None) -> AbstractContextManager[object]:
+def rebuild_lock(client: IndexRedis | None) -> AbstractContextManager[object]:
     """The lock of shared index rebuilds (none in the embedded mode: the index is this process's).
     It lives outside the index's key space: a rebuild clears that space."""
     if client is None:
@@ -190,12 +207,12 @@ def rebuild_lock(client: redis.Redis | None) -> AbstractContextManager[object]:
 def _rebuild(
     settings: Settings,
     sessions: sessionmaker[Session],
-    client: redis.Redis | None,
+    client: IndexRedis | None,
     progress: RebuildProgress | None,
 ) -> tuple[CandidateIndex, int]:
     """Fill the current generation in place (a missing shared index, or the embedded one)."""
     generation = generations(client)[0] if client is not None else 0
-    index = empty_index(settings, generation)
+    index = empty_index(settings, generation, client)
     with sessions.begin() as session:
         if client is not None:
             # Pages being assigned now wait: none is indexed between the clear and a read of the
@@ -210,7 +227,7 @@ def _rebuild(
 def _rebuild_beside(
     settings: Settings,
     sessions: sessionmaker[Session],
-    client: redis.Redis,
+    client: IndexRedis,
     progress: RebuildProgress | None,
 ) -> tuple[CandidateIndex, int]:
     """Build the next generation while pages go on being assigned, then make it current.
@@ -225,7 +242,7 @@ def _rebuild_beside(
     """
     current, _ = generations(client)
     target = current + 1
-    index = empty_index(settings, target)
+    index = empty_index(settings, target, client)
     index.clear()  # what a build that died left behind
     client.set(BUILDING, target)
     try:
@@ -233,19 +250,18 @@ def _rebuild_beside(
         with sessions() as session:
             count = fill(settings, index, session, progress, clear=False)
         _write_meta(client, target, settings)
-        with client.pipeline(transaction=True) as swap:
-            swap.set(GENERATION, target)
-            swap.delete(BUILDING)
-            swap.execute()
+        # In this order: see ``generations``.
+        client.set(GENERATION, target)
+        client.delete(BUILDING)
     except BaseException:
         client.delete(BUILDING)
         raise
     _wait_for_pages_in_flight(sessions)
-    empty_index(settings, current).clear()
+    empty_index(settings, current, client).clear()
     return index, count
 
 
-def _write_meta(client: redis.Redis, generation: int, settings: Settings) -> None:
+def _write_meta(client: IndexRedis, generation: int, settings: Settings) -> None:
     """Written last: until it is there, the generation is incomplete."""
     for name, value in index_meta(settings).items():
         client.hset(meta_key(generation), name, value)
@@ -308,13 +324,15 @@ def index_meta(settings: Settings) -> dict[str, str]:
     }
 
 
-def _storage(settings: Settings, part: str, generation: int) -> IndexStorage:
-    if settings.redis_url is None:
+def _storage(settings: Settings, part: str, generation: int, client: IndexRedis | None) -> IndexStorage:
+    if client is None:
         return make_storage(None, prefix=part)
     from dedup.redis_storage import group_bits_for
 
     bits = group_bits_for(settings.index_capacity, KEYS_PER_ARTICLE[part], LEADING_BITS[part])
-    return make_storage(settings.redis_url, prefix=prefix(part, generation), group_bits=bits)
+    return make_storage(
+        client, prefix(part, generation), group_bits=bits, cluster_tags=settings.index_redis_hash_tags
+    )
 
 
 def _renewing(lock: object, progress: RebuildProgress | None) -> RebuildProgress | None:

@@ -30,6 +30,7 @@ from storage.db import at_newest_revision, create_db_engine, migrate, pending_re
 
 if TYPE_CHECKING:
     from redis import Redis  # imported when a Redis URL is set: the embedded mode never loads it
+    from redis.cluster import RedisCluster
 
 
 class SchemaNotCurrent(RuntimeError):
@@ -98,6 +99,17 @@ class Runtime:
 
         return Redis.from_url(url)
 
+    @cached_property
+    def index_redis(self) -> Redis | RedisCluster | None:
+        """The Redis of the shared index (``INDEX_REDIS_URL``, else the shared Redis; a Redis Cluster
+        client if it names a cluster node), or None in the embedded mode."""
+        url = self.settings.index_redis_url
+        if url is None:
+            return self.redis
+        from dedup.index_storage import connect
+
+        return connect(url)
+
     def require_redis(self) -> Redis:
         if self.redis is None:
             raise RuntimeError("no Redis in the embedded mode: set NEWSDEDUP_REDIS_URL")
@@ -106,7 +118,7 @@ class Runtime:
     @cached_property
     def index(self) -> CandidateIndex:
         """The candidate index: in memory and filled from the database, or shared in Redis."""
-        return candidate_index.open_index(self.settings, self.sessions, self.redis)
+        return candidate_index.open_index(self.settings, self.sessions, self.index_redis)
 
     @cached_property
     def pending(self) -> Pending:
@@ -115,33 +127,33 @@ class Runtime:
 
     def rebuild_index(self, progress: RebuildProgress | None = None) -> int:
         """Fill the index anew from the stored signatures; returns how many articles it holds."""
-        index, count = candidate_index.rebuild(self.settings, self.sessions, self.redis, progress)
+        index, count = candidate_index.rebuild(self.settings, self.sessions, self.index_redis, progress)
         self.__dict__["index"] = index
         return count
 
     def follow_index(self) -> None:
         """Service mode, at the start of a page's transaction: the shared index as it is now (the next
         generation once a rebuild has made it current; writing to it as well while one builds it)."""
-        if self.redis is not None:
-            state = candidate_index.generations(self.redis)
+        if self.index_redis is not None:
+            state = candidate_index.generations(self.index_redis)
             if state != self._generations:
-                self.__dict__["index"] = candidate_index.current_index(self.settings, self.redis, state)
+                self.__dict__["index"] = candidate_index.current_index(self.settings, self.index_redis, state)
                 self._generations = state
 
     def ensure_shared_index(self) -> None:
         """Service mode, before each page: if Redis lost the shared index, rebuild it from the database
         first (one process rebuilds, the others wait). Without this, pages would be clustered against
         an empty index until someone noticed."""
-        if self.redis is not None:
-            rebuilt = candidate_index.ensure(self.settings, self.sessions, self.redis)
+        if self.index_redis is not None:
+            rebuilt = candidate_index.ensure(self.settings, self.sessions, self.index_redis)
             if rebuilt is not None:
                 self.__dict__["index"] = rebuilt
 
     def indexed_articles(self) -> int:
         """How many articles the index holds, without filling it: in Redis its count; in the embedded
         mode, the stored signed articles (what this process's index is filled with)."""
-        if self.redis is not None:
-            return len(candidate_index.current_index(self.settings, self.redis))
+        if self.index_redis is not None:
+            return len(candidate_index.current_index(self.settings, self.index_redis))
         return self.signed_articles()
 
     def signed_articles(self) -> int:
