@@ -8,10 +8,12 @@ from __future__ import annotations
 import shutil
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pytest
 import redis
+from click.testing import CliRunner
 from redis.cluster import RedisCluster
 from redis.commands.core import Script
 
@@ -20,8 +22,12 @@ from config import Settings
 from dedup.candidates import CandidateIndex, Entry
 from dedup.index_storage import connect, make_storage
 from dedup.redis_storage import CLUSTER_TAGS, CompactRedisStorage
-from newsdedup.service.index import empty_index
+from newsdedup.cli import app
+from newsdedup.service.index import empty_index, generations
+from newsdedup.service.processing import process_page
+from tests.stories import story
 from tests.test_redis_storage import assert_answers_match_memory_storage
+from tests.test_storage import ORIGIN, new_runtime, page
 
 pytestmark = pytest.mark.skipif(
     shutil.which("redis-server") is None or shutil.which("redis-cli") is None,
@@ -202,3 +208,48 @@ def scripts(index: CandidateIndex) -> list[Script]:
     storage = index.lsh.storage
     assert isinstance(storage, CompactRedisStorage)
     return [storage._add_script, storage._remove_script, storage._counts_script]
+
+
+def test_a_worker_runtime_keeps_its_index_on_the_cluster_and_rebuilds_it_beside_itself(
+    monkeypatch: pytest.MonkeyPatch, postgres_url: str, redis_url: str, cluster_client: RedisCluster
+) -> None:
+    """NEWSDEDUP_INDEX_REDIS_URL naming a cluster node: the runtime's index client is a cluster
+    client, a stored story's keys are on the cluster and none on the broker's Redis; a rebuild builds
+    generation 1 beside generation 0 and makes it current; a copy stored after it joins the story."""
+    cluster_url = f"redis://127.0.0.1:{cluster_client.get_default_node().port}/0"
+    monkeypatch.setenv("NEWSDEDUP_INDEX_REDIS_URL", cluster_url)
+    bridge = story("bridge")
+    rt = new_runtime(monkeypatch, postgres_url, redis_url)
+    assert isinstance(rt.index_redis, RedisCluster)
+    rt.rebuild_index()
+    origin = process_page(page(ORIGIN, bridge), rt)
+    assert rt.rebuild_index() == 1
+
+    assert generations(cluster_client) == (1, None)
+    assert cluster_client.keys("newsdedup:g1:lsh:{*}:*")
+    assert not cluster_client.keys("newsdedup:lsh:*")  # generation 0, gone
+    broker = redis.Redis.from_url(redis_url)
+    assert not broker.keys("newsdedup:*lsh*")
+    assert not broker.keys("newsdedup:*anchors*")
+    broker.close()
+    copy = process_page(page("http://newsflash-hub.example/news/bridge", bridge), rt)
+    assert (copy.status, copy.cluster_id) == ("joined", origin.cluster_id)
+    rt.close()
+
+
+def test_health_checks_the_index_cluster_and_refuses_a_cluster_as_the_broker(
+    cluster_client: RedisCluster, redis_url: str, tmp_path: Path
+) -> None:
+    """`newsdedup health` with the index on the cluster: healthy, naming the index Redis; with the
+    cluster named as the broker: one line saying Celery needs a standalone Redis, exit status 1."""
+    cluster_url = f"redis://127.0.0.1:{cluster_client.get_default_node().port}/0"
+    database = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    env = {"NEWSDEDUP_DATABASE_URL": database, "NEWSDEDUP_REDIS_URL": redis_url}
+    healthy = CliRunner().invoke(app, ["health"], env={**env, "NEWSDEDUP_INDEX_REDIS_URL": cluster_url})
+    assert (healthy.exit_code, healthy.stdout) == (0, "healthy: database, redis, index redis\n")
+    wrong = CliRunner().invoke(app, ["health"], env={**env, "NEWSDEDUP_REDIS_URL": cluster_url})
+    assert (wrong.exit_code, wrong.stdout) == (
+        1,
+        "unhealthy: redis: a Redis Cluster node: the broker needs a standalone Redis "
+        "(a cluster can hold the index: NEWSDEDUP_INDEX_REDIS_URL)\n",
+    )

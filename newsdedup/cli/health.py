@@ -38,11 +38,17 @@ def database_problem(url: str) -> str | None:
     return None
 
 
-def redis_problem(url: str) -> str | None:
-    """Why Redis does not answer a PING, or None when it does."""
+def redis_problem(url: str, broker: bool = True) -> str | None:
+    """Why Redis does not answer a PING (or, as the broker, is a Redis Cluster node, which Celery
+    cannot use), or None when it answers."""
     client = redis.Redis.from_url(url, socket_connect_timeout=TIMEOUT_SECONDS, socket_timeout=TIMEOUT_SECONDS)
     try:
         client.ping()
+        if broker and client.info("cluster").get("cluster_enabled"):
+            return (
+                "a Redis Cluster node: the broker needs a standalone Redis "
+                "(a cluster can hold the index: NEWSDEDUP_INDEX_REDIS_URL)"
+            )
     except redis.RedisError as e:
         return _first_line(e)
     finally:
@@ -60,6 +66,10 @@ def problems(settings: Settings) -> list[str]:
         broker = redis_problem(settings.redis_url)
         if broker is not None:
             found.append(f"redis: {broker}")
+    if settings.index_redis_url is not None:
+        index = redis_problem(settings.index_redis_url, broker=False)
+        if index is not None:
+            found.append(f"index redis: {index}")
     return found
 
 
@@ -71,9 +81,12 @@ def _first_line(error: BaseException) -> str:
 @click.command()
 @uses_settings
 def health(settings: Settings) -> None:
-    """Check that the database (and, with NEWSDEDUP_REDIS_URL, Redis) answer: one line, exit status 0 or 1."""
+    """Check that the database (and, with NEWSDEDUP_REDIS_URL and NEWSDEDUP_INDEX_REDIS_URL, Redis)
+    answer: one line, exit status 0 or 1."""
     found = problems(settings)
     if found:
         click.echo(redact_text("unhealthy: " + "; ".join(found)))
         raise click.exceptions.Exit(1)
-    click.echo("healthy: database" + (", redis" if settings.redis_url is not None else ""))
+    redis_names = ", redis" if settings.redis_url is not None else ""
+    redis_names += ", index redis" if settings.index_redis_url is not None else ""
+    click.echo("healthy: database" + redis_names)
