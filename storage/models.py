@@ -83,7 +83,9 @@ class Article(Base):
     source: Mapped[str | None] = mapped_column(String(64))
     publisher: Mapped[bool] = mapped_column(Boolean, default=False)
     title: Mapped[str | None] = mapped_column(Text)
-    text: Mapped[str] = mapped_column(Text)
+    # NULL once archived (``newsdedup db archive-texts``): clustering reads the signals below.
+    text: Mapped[str | None] = mapped_column(Text)
+    text_archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     language: Mapped[str | None] = mapped_column(String(8))
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

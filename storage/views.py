@@ -189,8 +189,16 @@ def _related_clusters(session: Session, article_ids: Iterable[int]) -> dict[int,
 
 
 def article_text(session: Session, article_id: int) -> str:
-    """The clean text of one article ('' if there is no such article)."""
-    return session.scalar(select(Article.text).where(Article.id == article_id)) or ""
+    """The clean text of one article ('' if there is no such article; a note if it is archived)."""
+    row = session.execute(
+        select(Article.text, Article.text_archived_at).where(Article.id == article_id)
+    ).first()
+    if row is None:
+        return ""
+    text, archived_at = row
+    if text is None:
+        return f"[text archived {archived_at:%Y-%m-%d}: `newsdedup db restore-texts` puts it back]"
+    return str(text)
 
 
 @dataclass(frozen=True)

@@ -193,15 +193,14 @@ def test_a_page_records_the_lines_not_past_the_mark_and_names_those_it_takes_pas
 
 
 def test_the_migrations_reach_0007_host_lines_and_match_the_models(engine: Engine) -> None:
-    """The migration chain ends at 0007 (after 0006); the migrated database is at 0007 with host_lines
+    """The migration chain holds 0007 (after 0006); the migrated database is at the head with host_lines
     (host, line_key, article_id, all three the primary key, article_id indexed and a foreign key to the
     articles) and, as `newsdedup db check` compares, no difference from the models. Downgrading to 0006
     takes it away; upgrading again brings it back."""
     script = script_directory()
-    assert script.get_heads() == ["0007"]
     assert script.get_revision("0007").down_revision == "0006"
     with engine.connect() as connection:
-        assert current_revisions(connection) == {"0007"}
+        assert current_revisions(connection) == set(script.get_heads())
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, Base.metadata) == []
     schema = inspect(engine)
@@ -225,7 +224,7 @@ def test_the_migrations_reach_0007_host_lines_and_match_the_models(engine: Engin
 
     migrate(engine)
     with engine.connect() as connection:
-        assert current_revisions(connection) == {"0007"}
+        assert current_revisions(connection) == set(script.get_heads())
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, Base.metadata) == []
 

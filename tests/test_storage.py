@@ -104,9 +104,9 @@ def other_database_url(database_url: str, tmp_path: Path) -> Iterator[str]:
 
 def test_migrations_create_the_schema_and_running_them_again_is_harmless(database_url: str) -> None:
     """Migrating an empty database creates articles, clusters, links, related and assignment_lock (with
-    its one row), overrides, crawl_runs and host_lines at revision 0007 (links with matched terms and
-    passages, host_lines with each page's short lines); migrating again, with data stored, changes
-    neither schema nor data."""
+    its one row), overrides, crawl_runs and host_lines at revision 0008 (links with matched terms and
+    passages, host_lines with each page's short lines, articles' texts archivable); migrating again,
+    with data stored, changes neither schema nor data."""
     engine = create_db_engine(database_url)
     try:
         migrate(engine)
@@ -146,6 +146,7 @@ def test_migrations_create_the_schema_and_running_them_again_is_harmless(databas
             "evidence",
             "url_key",
             "claim_key",
+            "text_archived_at",
         ]
         assert [c["name"] for c in schema.get_columns("links")][-5:] == [
             "matches",
@@ -162,7 +163,7 @@ def test_migrations_create_the_schema_and_running_them_again_is_harmless(databas
             "updated_at",
         ]
         with engine.connect() as conn:
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).all() == [("0007",)]
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).all() == [("0008",)]
             assert conn.execute(text("SELECT id, version FROM assignment_lock")).all() == [(1, 0)]
             conn.execute(
                 text("INSERT INTO clusters (id, size, created_at, updated_at) VALUES (7, 0, :t, :t)"),
@@ -186,7 +187,7 @@ def test_migrations_create_the_schema_and_running_them_again_is_harmless(databas
             "related",
         ]
         with engine.connect() as conn:
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).all() == [("0007",)]
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).all() == [("0008",)]
             assert conn.execute(text("SELECT id, version FROM assignment_lock")).all() == [(1, 0)]
             assert conn.execute(text("SELECT id, size FROM clusters")).all() == [(7, 0)]
     finally:

@@ -1,4 +1,5 @@
-"""``newsdedup db upgrade`` and ``newsdedup db check``: the schema's Alembic migrations.
+"""``newsdedup db upgrade`` and ``newsdedup db check``: the schema's Alembic migrations; ``db archive-texts``
+and ``db restore-texts``: old articles' texts out of the database and back (``storage.archive``).
 
 The migrations ship inside the package (``storage/migrations``), so both work from an installed wheel
 without ``alembic.ini``. The commands that write (ingest, crawl, demo, corrections, index rebuild)
@@ -8,6 +9,8 @@ it. ``db upgrade`` does it up front (a deploy step), ``db check`` only looks.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import click
@@ -15,8 +18,10 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.types import TypeEngine
 
 from config import Settings
-from newsdedup.cli.context import uses_settings
+from newsdedup.cli.context import uses_settings, writes
 from newsdedup.cli.errors import CLIError
+from newsdedup.service.runtime import Runtime
+from storage.archive import archive_texts, restore_texts
 from storage.db import (
     SchemaTooNew,
     create_db_engine,
@@ -86,7 +91,7 @@ def _engine(settings: Settings) -> Engine:
 
 @click.group()
 def db() -> None:
-    """The database schema: apply the migrations, check the schema against the models."""
+    """The database: apply the migrations, check the schema against the models, archive old texts."""
 
 
 @db.command()
@@ -124,3 +129,63 @@ def check(settings: Settings) -> None:
     if found:
         raise click.exceptions.Exit(1)
     click.echo("no drift: the database is at the newest migration and matches the models")
+
+
+# A progress line after this many articles.
+PROGRESS_EVERY = 100_000
+
+
+def _report(verb: str) -> Any:
+    shown = 0
+
+    def report(done: int) -> None:
+        nonlocal shown
+        if done - shown >= PROGRESS_EVERY:
+            shown = done
+            click.echo(f"{verb} {done} texts so far", err=True)
+
+    return report
+
+
+@db.command("archive-texts")
+@click.option(
+    "--before",
+    required=True,
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Archive the texts of the articles fetched before this day (UTC).",
+)
+@click.option(
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The archive to write: a new gzipped JSON-lines file (one id, url and text a line).",
+)
+@writes
+def archive_texts_command(runtime: Runtime, before: datetime, output: Path) -> None:
+    """Move old articles' texts out of the database into a file, keeping what clusters them (shingle
+    sets, signatures, anchors, evidence). Each batch is on disk before its texts are emptied."""
+    if output.exists():
+        raise CLIError(f"{output}: exists; name a new archive file")
+    if not output.parent.is_dir():
+        raise CLIError(f"{output.parent}: no such folder")
+    count = archive_texts(runtime.sessions, before.replace(tzinfo=UTC), output, progress=_report("archived"))
+    if count == 0:
+        output.unlink()
+        click.echo(f"no texts of articles fetched before {before:%Y-%m-%d} left to archive; wrote no file")
+        return
+    click.echo(f"archived {count} texts of articles fetched before {before:%Y-%m-%d} into {output}")
+
+
+@db.command("restore-texts")
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@writes
+def restore_texts_command(runtime: Runtime, archive: Path) -> None:
+    """Put the texts of an archive file (from `db archive-texts`) back into the database."""
+    try:
+        restored, skipped = restore_texts(runtime.sessions, archive, progress=_report("restored"))
+    except (OSError, EOFError, ValueError) as e:
+        raise CLIError(f"{archive}: not a text archive ({e})") from None
+    click.echo(
+        f"restored {restored} texts from {archive}"
+        + (f"; {skipped} had a text or are gone" if skipped else "")
+    )

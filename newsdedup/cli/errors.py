@@ -20,6 +20,7 @@ from config import ConfigError
 from config.redact import redact_text
 from newsdedup.service.index import IndexMismatch
 from newsdedup.service.runtime import SchemaNotCurrent
+from storage.archive import TextsArchived
 from storage.db import DatabaseURLError, SchemaTooNew
 
 log = logging.getLogger("newsdedup.cli")
@@ -53,7 +54,7 @@ def _message(error: BaseException) -> CLIError | None:
         return SetupError(str(error))
     if isinstance(error, NoSuchModuleError):
         return SetupError(f"NEWSDEDUP_DATABASE_URL: not a usable database URL: {error}")
-    if isinstance(error, IndexMismatch):
+    if isinstance(error, IndexMismatch | TextsArchived):
         return CLIError(str(error))
     if isinstance(error, OperationalError):
         reason = str(error.orig if error.orig is not None else error).strip().splitlines()[0]

@@ -20,6 +20,7 @@ from dedup.params import Params
 from newsdedup.service.page import Page
 from newsdedup.service.runtime import Runtime
 from storage import locks, queries
+from storage.archive import TextsArchived
 from storage.boilerplate import carriers, line_pages, record_lines
 from storage.models import Article
 
@@ -80,6 +81,10 @@ def stored_document(session: Session, runtime: Runtime, article: Article) -> Doc
     processing describes a page."""
     p = runtime.params
     text = article.text
+    if text is None:
+        raise TextsArchived(
+            f"article {article.id}'s text is archived: `newsdedup db restore-texts` puts it back"
+        )
     keys = line_keys(text, p.boilerplate_max_chars) if p.boilerplate_min_pages else []
     repeated = repeated_lines(session, p, host(article), keys, article.id)
     return describe(

@@ -34,6 +34,7 @@ from dedup.urls import normalize_url
 from newsdedup.service.boilerplate import stored_document
 from newsdedup.service.runtime import Runtime
 from storage import locks, queries
+from storage.archive import TextsArchived, archived_count
 from storage.models import Article, Link
 
 
@@ -424,6 +425,8 @@ def clean_again(
     changed: set[int] = set()
     for article_id in sorted(article_ids):
         article = queries.article(session, article_id)
+        if article.text is None:
+            continue  # archived: its signals stay as they were cleaned
         document = stored_document(session, runtime, article)
         if document.text == article.text:
             continue
@@ -443,6 +446,12 @@ def relink_all(session: Session, runtime: Runtime) -> int:
     """Compute every article's links anew from the stored texts and derive all clusters again (after
     a change of thresholds or shingling, or for a database from before links existed). Returns the
     number of links. The index is rebuilt on the way."""
+    archived = archived_count(session)
+    if archived:
+        raise TextsArchived(
+            f"{archived} articles have their text archived and a relink needs every text: "
+            "put them back first (`newsdedup db restore-texts FILE`)"
+        )
     locks.stop_assignments(session)
     queries.delete_all_links(session)
     runtime.index.clear()

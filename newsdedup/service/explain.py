@@ -74,8 +74,9 @@ def _explain(session: Session, runtime: Runtime, url_a: str, url_b: str) -> Expl
     comparison = compare(runtime, a, b)
     shared_terms: list[str] = []
     if comparison.agreement is not None:
-        weights = dict(terms(a.text, a.language))
-        other = {key for key, _ in terms(b.text, b.language)}
+        # An archived text has no terms to show (its evidence still decided the pair).
+        weights = dict(terms(a.text or "", a.language))
+        other = {key for key, _ in terms(b.text or "", b.language)}
         shared_terms = sorted(other & set(weights), key=lambda k: (-weights[k], k))[:12]
     d = derive(session, runtime, {a.id, b.id})
     links, constraints, derived = d.links, d.constraints, d.partition
