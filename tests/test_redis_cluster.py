@@ -97,24 +97,24 @@ def test_a_cluster_node_url_gives_a_cluster_client_and_hash_tagged_keys(
 def test_the_cluster_index_proposes_the_candidates_of_the_single_node_index(
     cluster_client: RedisCluster, redis_url: str
 ) -> None:
-    """600 articles in stories of one to four, inserted in bulk and one by one into the runtime's
+    """240 articles in stories of one to four, inserted in bulk and one by one into the runtime's
     candidate index on the cluster and on one server: every article's query proposes the same
-    candidates on both (its story's copies among them), both count 600, every master holds a
+    candidates on both (its story's copies among them), both count 240, every master holds a
     fifth or more of the keys; after removing every third article, the same again."""
     settings = Settings()
-    entries = articles(600, seed=7)
+    entries = articles(240, seed=7)
     on_cluster = empty_index(settings, client=cluster_client)
     standalone = redis.Redis.from_url(redis_url)
     on_one_server = empty_index(settings, client=standalone)
     for index in (on_cluster, on_one_server):
-        index.insert_many(iter(entries[:500]), batch=64)
-        for entry in entries[500:]:
+        index.insert_many(iter(entries[:200]), batch=64)
+        for entry in entries[200:]:
             index.insert(*entry)
 
     expected = answers(on_one_server, entries)
     assert answers(on_cluster, entries) == expected
-    assert len(on_cluster) == len(on_one_server) == 600
-    assert sum(len(found) for found in expected) > 1.5 * 600  # copies found each other
+    assert len(on_cluster) == len(on_one_server) == 240
+    assert sum(len(found) for found in expected) > 1.5 * 240  # copies found each other
     keys = cluster_client.dbsize(target_nodes=RedisCluster.ALL_NODES)
     per_master = [
         redis.Redis(host="127.0.0.1", port=port).dbsize() for port in cluster_client_ports(cluster_client)
@@ -126,7 +126,7 @@ def test_the_cluster_index_proposes_the_candidates_of_the_single_node_index(
         for entry in entries[::3]:
             index.remove(*entry)
     assert answers(on_cluster, entries) == answers(on_one_server, entries)
-    assert len(on_cluster) == len(on_one_server) == 400
+    assert len(on_cluster) == len(on_one_server) == 160
     standalone.close()
 
 
@@ -137,23 +137,21 @@ def cluster_client_ports(client: RedisCluster) -> list[int]:
 def test_hash_tagged_answers_on_the_cluster_match_memory_storage(cluster_client: RedisCluster) -> None:
     """The random mix of adds, removes and capped counts of the standalone tests, on the cluster:
     the same answers as MemoryStorage after every step."""
-    storage = make_storage(cluster_client, "test:compact")
-    assert isinstance(storage, CompactRedisStorage)
-    storage.inline_ids = 2  # buckets spill to sets of their own and come back
-    storage.layout = storage.layout.replace("inline ids 16", "inline ids 2")
+    # Two ids inline: buckets spill to sets of their own and come back.
+    storage = CompactRedisStorage(cluster_client, "test:compact", inline_ids=2, tags=CLUSTER_TAGS)
     assert_answers_match_memory_storage(storage, seed=1731, steps=600)
 
 
 @pytest.mark.slow
 def test_the_index_keeps_every_insert_through_a_lost_replica_and_a_failed_master(redis_url: str) -> None:
-    """Three masters with a replica each. 300 articles inserted and replicated (WAIT); a replica is
-    SIGKILLed and 100 more go in; a master (with its replica alive) is SIGKILLed after they have
-    replicated and its replica takes over; 100 more go in through the same client (the promoted
+    """Three masters with a replica each. 150 articles inserted and replicated (WAIT); a replica is
+    SIGKILLed and 50 more go in; a master (with its replica alive) is SIGKILLed after they have
+    replicated and its replica takes over; 50 more go in through the same client (the promoted
     replica has never loaded the scripts: the storage loads them and sends the calls again; a
     connection error to the dead master retries the insert, as the page task retries). Every
-    article's query then proposes what one server holding the same 500 articles proposes."""
+    article's query then proposes what one server holding the same 250 articles proposes."""
     settings = Settings()
-    entries = articles(500, seed=11)
+    entries = articles(250, seed=11)
     standalone = redis.Redis.from_url(redis_url)
     on_one_server = empty_index(settings, client=standalone)
     on_one_server.insert_many(iter(entries))
@@ -161,21 +159,21 @@ def test_the_index_keeps_every_insert_through_a_lost_replica_and_a_failed_master
         client = connect(processes.url)
         index = empty_index(settings, client=client)
 
-        index.insert_many(iter(entries[:300]))
+        index.insert_many(iter(entries[:150]))
         replicated(processes)
         processes.kill(processes.replica_of(processes.masters[0]))
-        for entry in entries[300:400]:
+        for entry in entries[150:200]:
             index.insert(*entry)
         replicated(processes, skip=processes.masters[0])
         heir = redis.Redis(host="127.0.0.1", port=processes.replica_of(processes.masters[1]))
         assert heir.script_exists(*(script.sha for script in scripts(index))) == [False] * 3
         processes.kill(processes.masters[1])
         processes.wait_healthy()
-        for entry in entries[400:]:
+        for entry in entries[200:]:
             insert_with_retries(index, entry)
 
         assert answers(index, entries) == answers(on_one_server, entries)
-        assert len(index) == 500
+        assert len(index) == 250
         assert heir.info("replication")["role"] == "master"
         heir.close()
         client.close()
