@@ -49,19 +49,20 @@ SCARD before reading any id, so a bucket over the cap costs one lookup however l
 Atomicity and round trips. Adding, removing and counting are Lua scripts (registered once, run by
 EVALSHA), one per article or query on a standalone Redis: concurrent writers never lose an id, and
 a query is one round trip. The fields travel as one argument (the group names, declared
-keys, are one each): fewer arguments for the client to pack, its main cost. ``add_many`` sends
-``batch`` articles' scripts in one pipeline: about 9,000 articles a second from one client (the
-client's command packing is the limit; Redis spends about 40 us an article). A query takes about
-0.15 ms (p99 0.3 ms) on loopback.
+keys, are one each): fewer arguments for the client to pack, its main cost. An add call carries the
+ids beside the fields (4 bytes a bucket), so one call may add many articles: ``add_many`` sends 64
+articles a call (``ARTICLES_PER_CALL``), ``batch`` articles a pipeline. A query takes about 0.15 ms
+(p99 0.3 ms) on loopback.
 
 Redis Cluster. A script may only touch keys of one slot, so with ``tags`` > 1 every key carries a
 hash tag: group ``n``'s is ``n mod tags`` (``P:{1f}:<group hex>``), and each tag has its own layout
 key and count (``P:{1f}:layout``, ``P:{1f}:count``); an article's member entry is under the tag of
 ``(id >> 7) mod tags``. A spilled bucket's set is named after its group, tag included, so it shares
 the group's slot. An article's keys are grouped by tag, one script call a tag, all sent in one
-pipeline (redis-py's cluster pipeline sends each node its calls): 25 LSH keys over 128 tags are
-about 23 calls. Each call is atomic, an article's calls together are not: an add writes the
-buckets before the member, a remove the member first, so ``size()`` never counts an article that
+pipeline (redis-py's cluster pipeline sends each node its calls): 25 LSH keys over 32 tags are
+about 18 calls; ``add_many`` sends one call a tag for many articles. Each call is atomic, an
+article's calls together are not: an add writes the buckets before the member, a remove the member
+first, so ``size()`` never counts an article that
 is half there; both are idempotent, and a failed one is repeated by the page's retry. Many more
 tags than nodes keep the nodes even: slots move between nodes, a tag's keys always together.
 
@@ -106,13 +107,17 @@ FIELDS_AT_CAPACITY = 64
 CLUSTER_TAGS = 32
 # Hash tags at most: Redis Cluster has 16,384 slots.
 MAX_TAGS = 16384
+# Articles whose entries of one hash tag add_many sends in one script call, times the tags: a call of
+# 64 articles on one server (up to 5,000 keys, a few milliseconds of Redis's time: other clients'
+# calls are not held up long), about as many per tag on a cluster.
+ARTICLES_PER_CALL = 64
 # A cap no bucket reaches (ids are 32-bit), sent when counts() has none.
 _NO_CAP = 2**33
 _SCAN_BATCH = 2000
 
 # Every script: KEYS[1] is the layout key, ARGV[1] the layout this client writes, ARGV[2] the
 # bucket fields as one argument of length-prefixed strings. Helpers: the layout check, the fields,
-# the set of a spilled bucket, where an id sits in a packed value.
+# the set of a spilled bucket, a packed id in decimal, where an id sits in a packed value.
 _LUA_HELPERS = """
 local function layout_error(create)
   local current = redis.call('GET', KEYS[1])
@@ -136,6 +141,9 @@ local function spill_name(group, field)
   local hex = string.gsub(field, '.', function(c) return string.format('%02x', string.byte(c)) end)
   return group .. ':' .. hex
 end
+local function decimal(packed, at)
+  return string.format('%d', (struct.unpack('<I4', packed, at)))
+end
 local function find_id(value, id)
   local at = 1
   while true do
@@ -147,45 +155,53 @@ local function find_id(value, id)
 end
 """
 
-# KEYS: layout, then count and member hash when ARGV[5] (the member field) is not empty, then the
-# bucket groups. ARGV: layout, fields, packed id, decimal id, member field, inline ids.
+# KEYS: layout, count, ARGV[4] member hashes, then the bucket groups. ARGV: layout, the groups' fields,
+# the groups' ids (4 bytes little-endian each, one a group: a call may add many articles), the
+# number of member hashes, their fields, inline ids. The ids of one call are of one hash tag's keys.
 _ADD = (
     _LUA_HELPERS
     + """
 local err = layout_error(true)
 if err then return err end
 local fields = split_fields(ARGV[2])
-local id, dec = ARGV[3], ARGV[4]
+local ids = ARGV[3]
+local members = tonumber(ARGV[4])
 local limit = 4 * tonumber(ARGV[6])
-local first = 2
-if ARGV[5] ~= '' then
-  if redis.call('HSETNX', KEYS[3], ARGV[5], '') == 1 then redis.call('INCR', KEYS[2]) end
-  first = 4
-end
+local first = 3 + members
 for i = first, #KEYS do
   local group, field = KEYS[i], fields[i - first + 1]
+  local at = 4 * (i - first) + 1
+  local id = string.sub(ids, at, at + 3)
   -- A new bucket (nearly every bucket of a new story) is one command.
   if redis.call('HSETNX', group, field, id) == 0 then
     local value = redis.call('HGET', group, field)
     if value == '' then
-      redis.call('SADD', spill_name(group, field), dec)
+      redis.call('SADD', spill_name(group, field), decimal(id, 1))
     elseif not find_id(value, id) then
       if #value < limit then
         redis.call('HSET', group, field, value .. id)
       else
-        local ids = {dec}
-        for j = 1, #value, 4 do ids[#ids + 1] = string.format('%d', (struct.unpack('<I4', value, j))) end
-        redis.call('SADD', spill_name(group, field), unpack(ids))
+        local spilled = {decimal(id, 1)}
+        for j = 1, #value, 4 do spilled[#spilled + 1] = decimal(value, j) end
+        redis.call('SADD', spill_name(group, field), unpack(spilled))
         redis.call('HSET', group, field, '')
       end
     end
   end
 end
+-- The members last: an article is counted once its buckets are in.
+local added = 0
+local member_fields = split_fields(ARGV[5])
+for i = 1, members do
+  added = added + redis.call('HSETNX', KEYS[2 + i], member_fields[i], '')
+end
+if added > 0 then redis.call('INCRBY', KEYS[2], added) end
 return 0
 """
 )
 
-# KEYS and ARGV as _ADD's.
+# KEYS: layout, then count and member hash when ARGV[5] (the member field) is not empty, then the
+# bucket groups. ARGV: layout, fields, packed id, decimal id, member field, inline ids.
 _REMOVE = (
     _LUA_HELPERS
     + """
@@ -349,16 +365,23 @@ class CompactRedisStorage(IndexStorage):
     # -- the interface ---------------------------------------------------------------------------
 
     def add(self, article_id: int, keys: Keys) -> None:
-        if self.tags == 1:
+        calls = self._add_calls([(article_id, keys)])
+        if len(calls) == 1:
             with self._layout_errors():
-                self._add_script(*self._write_call(article_id, keys)[0])
+                self._add_script(*calls[0])
         else:
-            self._pipelined([(self._add_script, call) for call in self._write_call(article_id, keys)])
+            self._pipelined([(self._add_script, call) for call in calls])
 
     def add_many(self, items: Iterable[tuple[int, Keys]]) -> None:
-        """Add many articles, ``batch`` articles' scripts to a pipeline: for rebuilds and bulk loads."""
+        """Add many articles, ``batch`` of them a pipeline, each hash tag's entries of up to
+        ``ARTICLES_PER_CALL`` x ``tags`` articles in one script call: for rebuilds and bulk loads."""
+        per_call = ARTICLES_PER_CALL * self.tags
         for batch in _batches(items, self.batch):
-            calls = [call for article_id, keys in batch for call in self._write_call(article_id, keys)]
+            calls = [
+                call
+                for start in range(0, len(batch), per_call)
+                for call in self._add_calls(batch[start : start + per_call])
+            ]
             self._pipelined([(self._add_script, call) for call in calls])
 
     def remove(self, article_id: int, keys: Keys) -> None:
@@ -487,8 +510,42 @@ class CompactRedisStorage(IndexStorage):
             located[tag] = (groups, fields[members].tobytes())
         return located
 
+    def _add_calls(self, items: list[tuple[int, Keys]]) -> list[_Call]:
+        """KEYS and ARGV of the add script calls of these articles, one a hash tag."""
+        groups: dict[int, list[str]] = {}
+        fields: dict[int, list[bytes]] = {}
+        ids: dict[int, list[bytes]] = {}
+        members: dict[int, list[str]] = {}
+        member_fields: dict[int, list[bytes]] = {}
+        for article_id, keys in items:
+            if not 0 <= article_id <= MAX_ID:
+                raise ValueError(f"article id {article_id} does not fit in 32 bits")
+            packed = article_id.to_bytes(4, "little")
+            for tag, (tag_groups, tag_fields) in self._locate(keys).items():
+                groups.setdefault(tag, []).extend(tag_groups)
+                fields.setdefault(tag, []).append(tag_fields)
+                ids.setdefault(tag, []).append(packed * len(tag_groups))
+            tag = (article_id >> MEMBER_BITS) % self.tags
+            field = str(article_id & ((1 << MEMBER_BITS) - 1)).encode()
+            members.setdefault(tag, []).append(f"{self._tagged[tag]}:m:{article_id >> MEMBER_BITS:x}")
+            member_fields.setdefault(tag, []).extend((bytes((len(field),)), field))
+        calls: list[_Call] = []
+        for tag in sorted(groups.keys() | members.keys()):
+            tagged = self._tagged[tag]
+            tag_members = members.get(tag, [])
+            args: list[bytes | str | int] = [
+                self.layout,
+                b"".join(fields.get(tag, [])),
+                b"".join(ids.get(tag, [])),
+                len(tag_members),
+                b"".join(member_fields.get(tag, [])),
+                self.inline_ids,
+            ]
+            calls.append(([tagged + ":layout", tagged + ":count", *tag_members, *groups.get(tag, [])], args))
+        return calls
+
     def _write_call(self, article_id: int, keys: Keys) -> list[_Call]:
-        """KEYS and ARGV of the add (or remove) script calls of an article, one per hash tag: the
+        """KEYS and ARGV of the remove script calls of an article, one per hash tag: the
         buckets first, the member (and count) last, in the call of the member's tag."""
         if not 0 <= article_id <= MAX_ID:
             raise ValueError(f"article id {article_id} does not fit in 32 bits")
