@@ -21,9 +21,10 @@ paragraph that repeats is quoted story, not chrome.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence, Set
-from urllib.parse import urlsplit
 
 import xxhash
+
+from dedup.urls import site
 
 _KEY_MASK = (1 << 63) - 1
 
@@ -55,11 +56,9 @@ def drop_lines(text: str, repeated: Set[int], max_chars: int) -> str:
 
 
 def host_of(url: str) -> str:
-    """The host of the URL, lower case, without a leading ``www.``, a port or a trailing dot: the unit the
-    counts are kept per (``dedup.urls.normalize_url`` treats hosts the same way). Empty for a URL without
-    a host."""
-    host = (urlsplit(url.strip()).hostname or "").rstrip(".")
-    return host.removeprefix("www.")
+    """The site of the URL (``dedup.urls.site``: lower case, no leading ``www.`` or trailing dot, the
+    port unless 80 or 443), the unit the counts are kept per. Empty for a URL without a host."""
+    return site(url)
 
 
 def lines_to_record(keys: Sequence[int], elsewhere: Mapping[int, int], min_pages: int) -> list[int]:

@@ -25,12 +25,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 from lxml.html import HtmlElement
 
 from dedup import cache_folder
 from dedup.shingles import MARK_POINTS, MARKS
+from dedup.urls import site
 
 PHRASES_FILE = Path(__file__).with_name("residue_phrases.toml")
 # The keys of a language's table; every kind but "share" holds regular expressions.
@@ -327,7 +328,6 @@ def claimed_origin(tree: HtmlElement, page_url: str | None) -> str | None:
 
 
 def _host(url: str) -> str | None:
-    host = urlsplit(url).hostname
-    if host is None:
-        return None
-    return host.removeprefix("www.")
+    """The site of a URL, port included (``dedup.urls.site``): a link between two sites served on
+    one address is a link to another site."""
+    return site(url) or None

@@ -10,15 +10,26 @@ _TRACKING = frozenset(
 )
 
 
+def site(url: str) -> str:
+    """The site a URL belongs to: its host in lower case without a leading ``www.`` or a trailing dot,
+    and its port unless 80 or 443 (two sites served on one address are two sites). Empty for a URL
+    without a host."""
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").rstrip(".").removeprefix("www.")
+    try:
+        port = parts.port
+    except ValueError:  # a port out of range or not a number: the host alone
+        port = None
+    return f"{host}:{port}" if host and port and port not in (80, 443) else host
+
+
 def normalize_url(url: str) -> str:
-    """Host without ``www.``, no scheme, fragment, tracking parameters or trailing slash.
+    """Site (``site``), then the path, without scheme, fragment, tracking parameters or trailing slash.
 
     ``https://www.Site.com/a/?utm_source=x#top`` and ``http://site.com/a`` both give ``site.com/a``.
     """
     parts = urlsplit(url.strip())
-    host = (parts.hostname or "").lower().removeprefix("www.")
-    if parts.port and parts.port not in (80, 443):
-        host = f"{host}:{parts.port}"
+    host = site(url)
     query = [
         (k, v)
         for k, v in parse_qsl(parts.query, keep_blank_values=True)

@@ -85,14 +85,18 @@ def test_drop_lines_takes_the_repeated_lines_and_keeps_the_rest_as_it_was() -> N
 @pytest.mark.parametrize(
     ("url", "host"),
     [
-        ("https://WWW.Example.COM:8443/2026/03/story?id=1#top", "example.com"),
+        ("https://WWW.Example.COM:8443/2026/03/story?id=1#top", "example.com:8443"),
+        ("https://www.example.com:443/a", "example.com"),
+        ("http://127.0.0.1:8001/a", "127.0.0.1:8001"),
         ("http://news.example.org./a", "news.example.org"),
         ("https://www2.example.net/", "www2.example.net"),
+        ("http://example.com:99999/a", "example.com"),
         ("not a url", ""),
     ],
 )
 def test_host_of_is_the_lower_case_host_without_www(url: str, host: str) -> None:
-    """The host a page's lines are counted under: lower case, no leading "www.", port or trailing dot."""
+    """The site a page's lines are counted under: lower case, no leading "www." or trailing dot, the
+    port unless 80 or 443 (two sites on one address are two sites; an impossible port is dropped)."""
     assert host_of(url) == host
 
 

@@ -124,6 +124,19 @@ def test_claimed_origin_is_the_attribution_link_to_another_host() -> None:
     assert claimed_origin(home_link, "http://blog.example/a") is None
 
 
+def test_claimed_origin_compares_hosts_with_their_ports() -> None:
+    """Two sites served on one address (127.0.0.1, ports 8001 and 8002) are two sites: the Source link
+    from one to the other is a claim; a link to the page's own port is navigation; port 443 of an
+    https link is its default, the same site as without it."""
+    trailer = "<p><a href='{}'>Source link</a></p>"
+    other_port = fromstring(trailer.format("http://127.0.0.1:8002/2026/03/story"))
+    assert claimed_origin(other_port, "http://127.0.0.1:8001/copy") == "http://127.0.0.1:8002/2026/03/story"
+    same_port = fromstring(trailer.format("http://127.0.0.1:8001/2026/03/story"))
+    assert claimed_origin(same_port, "http://127.0.0.1:8001/copy") is None
+    default_port = fromstring(trailer.format("https://blog.example:443/2026/03/story"))
+    assert claimed_origin(default_port, "https://www.blog.example/copy") is None
+
+
 def test_fixture_repost_page_extracts_title_date_text_and_origin() -> None:
     """A demo autoblog page: headline without the site-name suffix, the publication time, the story
     without the ad markers, and the origin named by its Source link."""
