@@ -38,18 +38,26 @@ class SchemaTooNew(RuntimeError):
     """The database was migrated by a newer newsdedup: this one does not know its revision."""
 
 
+# The databases newsdedup runs on.
+BACKENDS = ("sqlite", "postgresql")
+
+
 def create_db_engine(url: str, **options: Any) -> Engine:
-    """An engine for the URL; an SQLite file's folder is created, and SQLite waits for locks."""
+    """An engine for the URL (SQLite or PostgreSQL); SQLite waits for locks. Nothing is created: an
+    SQLite file and its folder appear when the schema is migrated (``migrate``)."""
     try:
         parsed = make_url(url)
     except ArgumentError as e:
         raise DatabaseURLError(f"not a database URL: {url!r}") from e
+    if parsed.get_backend_name() not in BACKENDS:
+        raise DatabaseURLError(
+            f"NEWSDEDUP_DATABASE_URL: {parsed.get_backend_name()!r} databases are not supported: "
+            "newsdedup runs on sqlite:///FILE and postgresql://HOST/DATABASE"
+        )
     if parsed.drivername == "postgresql":
         # psycopg 3 is the driver we ship; plain postgresql:// would look for psycopg2.
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         options.setdefault("connect_args", {}).setdefault("timeout", 60)
         engine = create_engine(parsed, **options)
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -126,9 +134,21 @@ def model_differences(connection: Connection) -> list[Any]:
     return list(compare_metadata(context, Base.metadata))
 
 
+def sqlite_file(engine: Engine) -> Path | None:
+    """The file of an SQLite database (None for PostgreSQL and an in-memory SQLite)."""
+    database = engine.url.database
+    if engine.url.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    return Path(database)
+
+
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest revision; safe when several processes start at once. A schema
-    of a newer newsdedup raises SchemaTooNew (Alembic would fail with a traceback)."""
+    """Bring the schema to the newest revision, creating an SQLite file's folder first; safe when
+    several processes start at once. A schema of a newer newsdedup raises SchemaTooNew (Alembic
+    would fail with a traceback)."""
+    path = sqlite_file(engine)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
     if at_newest_revision(engine):
         return
     from alembic import command

@@ -387,10 +387,11 @@ def test_clusters_list_shows_clusters_largest_first(tmp_path: Path) -> None:
 
 
 def test_a_read_command_never_migrates_and_says_so_in_one_line(tmp_path: Path) -> None:
-    """`clusters list`, `stats` and `clusters export` on a database with no schema yet stop with one line
-    naming the migrations it needs and `newsdedup db upgrade` (exit status 2), and leave it untouched:
-    no table was created. After `db upgrade` the listing is empty."""
+    """`clusters list`, `stats` and `clusters export` on a database with no schema yet (an empty SQLite
+    file) stop with one line naming the migrations it needs and `newsdedup db upgrade` (exit status 2),
+    and leave it untouched: no table was created. After `db upgrade` the listing is empty."""
     database = tmp_path / "newsdedup.db"
+    sqlite3.connect(database).close()
     MIGRATIONS = len(list(script_directory().walk_revisions()))  # a constant of the test
     for command in (["clusters", "list"], ["stats"], ["clusters", "export"]):
         result = invoke(command)
@@ -909,3 +910,48 @@ def test_a_database_of_a_newer_version_is_a_one_line_error(database_file_url: st
         "Error: the database is at revision 0099, which this version of newsdedup does not have "
         "(a newer version migrated it): upgrade newsdedup\n"
     )
+
+
+def test_database_and_output_mistakes_are_one_line_and_create_nothing(tmp_path: Path) -> None:
+    """Errors an operator makes, each one line on stderr with a non-zero exit status and nothing
+    created: a read-only command on a mistyped SQLite path (no folder, no empty database), a file that
+    is not a database, a database newsdedup does not run on, and an export into a missing folder."""
+    not_a_database = tmp_path / "notes.sqlite"
+    not_a_database.write_text("not a database\\n")
+    stored = tmp_path / "store.db"
+    migrate(create_db_engine(f"sqlite:///{stored}"))
+    cases = [
+        (
+            f"sqlite:///{tmp_path / 'typo' / 'x.db'}",
+            ["clusters", "list"],
+            2,
+            f"Error: no database at {tmp_path / 'typo' / 'x.db'}: check NEWSDEDUP_DATABASE_URL "
+            "(the commands that store pages create it)\n",
+        ),
+        (
+            f"sqlite:///{not_a_database}",
+            ["stats"],
+            1,
+            "Error: database error: file is not a database (check NEWSDEDUP_DATABASE_URL)\n",
+        ),
+        (
+            "mysql://reader@127.0.0.1/news",
+            ["clusters", "list"],
+            2,
+            "Error: NEWSDEDUP_DATABASE_URL: 'mysql' databases are not supported: newsdedup runs on "
+            "sqlite:///FILE and postgresql://HOST/DATABASE\n",
+        ),
+        (
+            f"sqlite:///{stored}",
+            ["clusters", "export", "--format", "jsonl", "--output", str(tmp_path / "missing" / "out.jsonl")],
+            1,
+            f"Error: {tmp_path / 'missing'}: no such folder\n",
+        ),
+    ]
+    for url, args, status, line in cases:
+        result = CliRunner().invoke(app, args, env={"NEWSDEDUP_DATABASE_URL": url})
+        assert (result.exit_code, result.stderr, result.stdout) == (status, line, ""), args
+    assert {p.name for p in tmp_path.iterdir()} - {"store.db-shm", "store.db-wal"} == {
+        "notes.sqlite",
+        "store.db",
+    }

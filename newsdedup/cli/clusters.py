@@ -164,6 +164,8 @@ def export(runtime: Runtime, output_format: str, output: Path | None, min_size: 
     """Every cluster (singletons included): as JSON lines (cluster_id, canonical_url, size, members)
     or as CSV, one row per member. A progress bar on stderr on a terminal when the output goes to a file."""
     write = write_csv if output_format == "csv" else write_jsonl
+    if output is not None and not output.parent.is_dir():
+        raise CLIError(f"{output.parent}: no such folder")
     total = cluster_count(runtime, min_size)
     with export_progress(total, to_terminal=output is None and sys.stdout.isatty()) as advance:
         views = iter_cluster_views(runtime, min_size=min_size)

@@ -14,7 +14,7 @@ from types import TracebackType
 from typing import Any
 
 import click
-from sqlalchemy.exc import NoSuchModuleError, OperationalError
+from sqlalchemy.exc import DatabaseError, NoSuchModuleError, OperationalError
 
 from config import ConfigError
 from config.redact import redact_text
@@ -56,6 +56,9 @@ def _message(error: BaseException) -> CLIError | None:
         return SetupError(f"NEWSDEDUP_DATABASE_URL: not a usable database URL: {error}")
     if isinstance(error, IndexMismatch | TextsArchived):
         return CLIError(str(error))
+    if type(error) is DatabaseError:  # the driver's own (an SQLite file that is not a database), no subclass
+        reason = str(error.orig if error.orig is not None else error).strip().splitlines()[0]
+        return CLIError(f"database error: {reason} (check NEWSDEDUP_DATABASE_URL)")
     if isinstance(error, OperationalError):
         reason = str(error.orig if error.orig is not None else error).strip().splitlines()[0]
         return CLIError(f"database error: {reason} (check NEWSDEDUP_DATABASE_URL and that the server is up)")

@@ -26,7 +26,14 @@ from newsdedup.service import index as candidate_index
 from newsdedup.service.index import RebuildProgress
 from newsdedup.service.pending import Pending, make_pending
 from storage import views
-from storage.db import at_newest_revision, create_db_engine, migrate, pending_revisions, session_factory
+from storage.db import (
+    at_newest_revision,
+    create_db_engine,
+    migrate,
+    pending_revisions,
+    session_factory,
+    sqlite_file,
+)
 
 if TYPE_CHECKING:
     from redis import Redis  # imported when a Redis URL is set: the embedded mode never loads it
@@ -76,7 +83,14 @@ class Runtime:
 
     def require_current_schema(self) -> Runtime:
         """For commands that only read: raise SchemaNotCurrent, in one line, if the database needs
-        migrating (they never migrate it themselves)."""
+        migrating (they never migrate it themselves), or if its SQLite file is not there (connecting
+        would create an empty one)."""
+        path = sqlite_file(self.engine)
+        if path is not None and not path.is_file():
+            raise SchemaNotCurrent(
+                f"no database at {path}: check NEWSDEDUP_DATABASE_URL "
+                "(the commands that store pages create it)"
+            )
         if at_newest_revision(self.engine):
             return self
         with self.engine.connect() as connection:
