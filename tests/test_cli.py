@@ -522,8 +522,9 @@ def test_ingest_again_is_unchanged_and_a_changed_page_is_updated(tmp_path: Path)
 
 def test_ingest_reports_each_bad_line_and_processes_the_rest(tmp_path: Path, database_file_url: str) -> None:
     """Each bad line (not UTF-8, not JSON, no url, neither html nor text, not an object, a relative
-    URL) gets one line on stderr naming its number, a page without story text one line too; blank
-    lines are skipped; every good line is processed, and the exit status is 1."""
+    URL, an ftp:// URL) gets one line on stderr naming its number, a page without story text one line
+    too; blank lines are skipped; every good line is processed, its URL spelled as a crawl spells it
+    (scheme and host in lower case, dot segments resolved, no fragment), and the exit status is 1."""
     bridge, library = story("bridge"), story("library")
     path = write_lines(
         tmp_path / "mixed.jsonl",
@@ -538,7 +539,11 @@ def test_ingest_reports_each_bad_line_and_processes_the_rest(tmp_path: Path, dat
             b'["http://x.example/list"]',
             {"url": "news/bridge.html", "text": bridge.text},
             {"url": BRIDGE_HUB, "text": bridge.text},
-            {"url": LIBRARY, "text": library.text},
+            {
+                "url": "HTTP://DailyCourier.EXAMPLE/2026/04/../03/parish-records-online.html#top",
+                "text": library.text,
+            },
+            {"url": "ftp://x.example/bridge.txt", "text": bridge.text},
         ],
     )
 
@@ -553,9 +558,10 @@ def test_ingest_reports_each_bad_line_and_processes_the_rest(tmp_path: Path, dat
         "line 7: http://x.example/short: no story text: 28 characters of text after cleaning (at least 200)",
         "line 8: expected a JSON object, got list",
         "line 9: url: 'news/bridge.html' is not an absolute URL",
+        "line 12: url: 'ftp://x.example/bridge.txt' is not an http:// or https:// URL",
     ]
     assert result.stdout == (
-        "10 lines: 2 new, 1 joined, 1 rejected, 6 bad; stored 3 articles in 2 clusters (1 with copies)\n"
+        "11 lines: 2 new, 1 joined, 1 rejected, 7 bad; stored 3 articles in 2 clusters (1 with copies)\n"
     )
     assert [(url, cluster) for url, *_, cluster in stored_articles(database_file_url)] == [
         (BRIDGE, 1),

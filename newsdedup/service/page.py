@@ -8,13 +8,23 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from w3lib.url import safe_url_string
 
 # Control characters and lone surrogates: no URL, name or language code has them, and no database
 # stores NUL or a lone surrogate. (Text fields are cleaned of them instead: see dedup.document.storable.)
 _NOT_IN_NAMES = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
+
+
+def crawled_form(url: str) -> str:
+    """The URL as a crawl stores it: dot segments resolved (as a link is joined), no fragment (never
+    sent), then Scrapy's spelling (``w3lib.url.safe_url_string``: scheme and host in lower case,
+    unsafe characters percent-encoded). ``HTTP://X.EXAMPLE/A/../b#top`` gives ``http://x.example/b``."""
+    parts = urlsplit(url)
+    path = urljoin("/", parts.path) if parts.path.startswith("/") else parts.path
+    return safe_url_string(urlunsplit((parts.scheme, parts.netloc, path, parts.query, "")))
 
 
 class BadPage(ValueError):
@@ -53,7 +63,9 @@ class Page(BaseModel):
         parts = urlsplit(url)
         if not parts.scheme or not parts.netloc:
             raise ValueError(f"{url!r} is not an absolute URL")
-        return url
+        if parts.scheme.lower() not in ("http", "https"):
+            raise ValueError(f"{url!r} is not an http:// or https:// URL")
+        return crawled_form(url)
 
     @model_validator(mode="after")
     def _has_content(self) -> Page:
