@@ -44,6 +44,8 @@ def scrapy_settings(settings: Settings) -> dict[str, Any]:
         "TELNETCONSOLE_ENABLED": False,
         "REMOTE_CONTROL_ENABLED": False,
         "LOG_LEVEL": settings.log_level,
+        # Items logged by URL and size, never with the page's HTML (crawler.log_formatter).
+        "LOG_FORMATTER": "crawler.log_formatter.PageLogFormatter",
         "REQUEST_FINGERPRINTER_IMPLEMENTATION": "2.7",
         "FEED_EXPORT_ENCODING": "utf-8",
     }

@@ -8,6 +8,7 @@ the spiders produce, before any processing. The expected URL sets come from the 
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -22,9 +23,16 @@ from urllib.parse import urlsplit
 from xml.etree import ElementTree
 
 import pytest
+from scrapy import Spider
+from scrapy.exceptions import DropItem
 from scrapy.http import HtmlResponse, Response
+from scrapy.utils.log import logformatter_adapter
+from scrapy.utils.test import get_crawler
 
-from crawler.items import KEPT_HEADERS
+from config import load_settings
+from crawler.items import KEPT_HEADERS, PageItem
+from crawler.log_formatter import PageLogFormatter
+from crawler.scrapy_settings import scrapy_settings
 from crawler.spiders.site import is_article
 from newsdedup.demo.server import SITES, SiteServer
 from tests.conftest import FIXTURES, ROOT, crawl_env
@@ -553,3 +561,32 @@ def test_is_article_on_the_demo_pages() -> None:
     for url in refused | articles:
         response = HtmlResponse(url, body=_file_for(url).read_bytes())
         assert is_article(response) == (url in articles), url
+
+
+def test_scrapy_logs_items_by_url_and_size_never_with_their_html() -> None:
+    """The crawl's LOG_FORMATTER: Scrapy's "Scraped from" (DEBUG, what `newsdedup -v crawl` shows),
+    "Dropped" and item-error messages name the item by its URL and the size of its HTML, and the
+    page's HTML is nowhere in them."""
+    html = "<html><body>" + "<p>Harbour bridge closes for repairs.</p>" * 100 + "</body></html>"
+    item = PageItem("http://x.example/a", "http://x.example/a", 200, html, "2026-03-10T12:00:00Z", "x")
+    response = HtmlResponse("http://x.example/a", body=html.encode())
+    spider = Spider.from_crawler(get_crawler(Spider), name="x")
+    formatter = PageLogFormatter()
+    assert scrapy_settings(load_settings())["LOG_FORMATTER"] == "crawler.log_formatter.PageLogFormatter"
+
+    entries = [
+        formatter.scraped(item, response, spider),
+        formatter.dropped(item, DropItem("a duplicate"), response, spider),
+        formatter.item_error(item, ValueError("broken"), response, spider),
+    ]
+
+    messages = []
+    for entry in entries:
+        _, message, args = logformatter_adapter(entry)
+        messages.append(message % args)
+    summary = "<PageItem http://x.example/a, 4,126 characters of HTML>"
+    assert messages == [
+        f"Scraped from <200 http://x.example/a>{os.linesep}{summary}",
+        f"Dropped: a duplicate{os.linesep}{summary}",
+        f"Error processing {summary}",
+    ]
