@@ -5,6 +5,7 @@ command leaves in the database and in Redis. (`demo`, `crawl` without --enqueue,
 from __future__ import annotations
 
 import base64
+import gzip
 import json
 import os
 import sqlite3
@@ -961,3 +962,36 @@ def test_database_and_output_mistakes_are_one_line_and_create_nothing(tmp_path: 
         "notes.sqlite",
         "store.db",
     }
+
+
+def test_ingest_recognises_a_compressed_binary_or_foreign_file_and_stops_in_one_line(tmp_path: Path) -> None:
+    """A gzipped file of documents (from a path or stdin) and a file with NUL bytes stop before the
+    first line with one line saying what the file is; a text file whose first 20 lines are all bad
+    stops there with one line instead of 20; nothing is stored and the exit status is 1."""
+    documents = write_lines(tmp_path / "docs.jsonl", [{"url": BRIDGE, "text": story("bridge").text}])
+    packed = tmp_path / "docs.jsonl.gz"
+    packed.write_bytes(gzip.compress(documents.read_bytes()))
+    binary = tmp_path / "image.bin"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 10)
+    prose = tmp_path / "notes.txt"
+    prose.write_text("".join(f"plain line {n}\n" for n in range(1, 26)), encoding="utf-8")
+    gzipped_hint = "not JSON lines (decompress it first: zcat FILE | newsdedup ingest -)"
+
+    results = [
+        invoke(["ingest", str(packed)]),
+        CliRunner().invoke(app, ["ingest", "-"], input=packed.read_bytes()),
+        invoke(["ingest", str(binary)]),
+        invoke(["ingest", str(prose)]),
+    ]
+
+    assert [(r.exit_code, r.stderr, r.stdout) for r in results] == [
+        (1, f"Error: {packed}: a gzip-compressed file, {gzipped_hint}\n", ""),
+        (1, f"Error: -: a gzip-compressed file, {gzipped_hint}\n", ""),
+        (1, f"Error: {binary}: a binary file, not JSON lines\n", ""),
+        (
+            1,
+            f"Error: {prose}: the first 20 documents are all bad (line 20: not JSON: Expecting value at "
+            "column 1): is it a file of JSON lines? Stopped\n",
+            "",
+        ),
+    ]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import sys
 from collections import Counter
 from contextlib import nullcontext
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, cast
 
 import click
 from rich.console import Console
@@ -16,13 +17,17 @@ from newsdedup.cli.context import uses_runtime
 from newsdedup.cli.errors import CLIError, SetupError
 from newsdedup.cli.render import plural
 from newsdedup.service import report
-from newsdedup.service.ingest import BadLine, read_documents
+from newsdedup.service.ingest import SNIFF_BYTES, BadLine, binary_kind, read_documents
 from newsdedup.service.processing import process_page
 from newsdedup.service.runtime import Runtime
 
 if TYPE_CHECKING:
     from config import Settings
     from workers.sender import Sender
+
+
+# A file whose first this many documents are all bad is not a file of documents: stop.
+ALL_BAD_LINES = 20
 
 
 @click.command()
@@ -69,12 +74,28 @@ def ingest(runtime: Runtime, path: Path, enqueue: bool, source: str | None, quie
         ) as progress,
     ):
         task = progress.add_task("ingest", total=total)
+        _refuse_binary(path, stream)
+        # Bad lines before the first good one are held back: if ALL_BAD_LINES of them come first,
+        # the file is not one of documents, and one line says so instead of them.
+        held: list[str] | None = []
         for item in read_documents(stream):
             progress.advance(task)
             if isinstance(item, BadLine):
                 counts["bad"] += 1
-                click.echo(f"line {item.line}: {item.reason}", err=True)
+                message = f"line {item.line}: {item.reason}"
+                if held is None:
+                    click.echo(message, err=True)
+                    continue
+                held.append(message)
+                if len(held) == ALL_BAD_LINES:
+                    raise CLIError(
+                        f"{path}: the first {ALL_BAD_LINES} documents are all bad ({message}): "
+                        "is it a file of JSON lines? Stopped"
+                    )
                 continue
+            if held:
+                click.echo("\n".join(held), err=True)
+            held = None
             page = item.page if source is None else item.page.model_copy(update={"source": source})
             if sender is not None:
                 sender.send_page(page.model_dump(mode="json", exclude_none=True))
@@ -84,6 +105,8 @@ def ingest(runtime: Runtime, path: Path, enqueue: bool, source: str | None, quie
             counts[outcome.status] += 1
             if outcome.status == "rejected":
                 click.echo(f"line {item.line}: {page.url}: {outcome.reason}", err=True)
+    if held:
+        click.echo("\n".join(held), err=True)
     click.echo(_summary(counts, runtime if not enqueue else None))
     if counts["bad"]:
         raise click.exceptions.Exit(1)
@@ -114,9 +137,25 @@ def _summary(counts: Counter[str], runtime: Runtime | None) -> str:
     return line
 
 
+def _refuse_binary(path: Path, stream: BinaryIO) -> None:
+    """Stop before the first line if the input is compressed or binary (it would be thousands of bad
+    lines otherwise)."""
+    peek = getattr(stream, "peek", None)
+    head: bytes = peek(SNIFF_BYTES)[:SNIFF_BYTES] if peek is not None else b""
+    kind = binary_kind(head)
+    if kind is not None:
+        hint = " (decompress it first: zcat FILE | newsdedup ingest -)" if "compressed" in kind else ""
+        raise CLIError(f"{path}: {kind}, not JSON lines{hint}")
+
+
 def _open(path: Path) -> BinaryIO:
     if str(path) == "-":
-        return sys.stdin.buffer
+        stdin = sys.stdin.buffer
+        # Its first bytes are looked at before it is read (_refuse_binary): a stream that cannot
+        # show them without consuming them is given a buffer that can.
+        if hasattr(stdin, "peek"):
+            return stdin
+        return io.BufferedReader(cast("io.RawIOBase", stdin))  # any binary stream with readinto will do
     try:
         return path.open("rb")
     except OSError as e:

@@ -31,6 +31,28 @@ class PageLine:
     payload: dict[str, object]
 
 
+# The leading bytes of files that are not text, and what to call them.
+_MAGIC = (
+    (b"\x1f\x8b", "a gzip-compressed file"),
+    (b"BZh", "a bzip2-compressed file"),
+    (b"\xfd7zXZ\x00", "an xz-compressed file"),
+    (b"\x28\xb5\x2f\xfd", "a zstd-compressed file"),
+    (b"PK\x03\x04", "a zip archive"),
+    (b"%PDF", "a PDF document"),
+)
+# Bytes a file's kind is judged from.
+SNIFF_BYTES = 8192
+
+
+def binary_kind(head: bytes) -> str | None:
+    """What a file that starts with these bytes is, if it is not text (compressed, an archive,
+    anything with NUL bytes); None for text."""
+    for magic, kind in _MAGIC:
+        if head.startswith(magic):
+            return kind
+    return "a binary file" if b"\x00" in head[:SNIFF_BYTES] else None
+
+
 def read_documents(stream: BinaryIO) -> Iterator[PageLine | BadLine]:
     """Every non-blank line of the stream, as a PageLine or a BadLine."""
     for number, raw in enumerate(stream, start=1):
