@@ -43,6 +43,8 @@ SUMMARY_STATS = {
     "robotstxt/forbidden": "robots_forbidden",
     "newsdedup/charset_corrected": "charset_corrected",
     "log_count/ERROR": "errors",
+    # Responses of 400 and up the spider could not use (a start URL that is gone among them).
+    "httperror/response_ignored_count": "http_errors",
     "finish_reason": "finish_reason",
 }
 

@@ -11,7 +11,10 @@ import os
 import sqlite3
 import subprocess
 import sys
+import threading
 from collections.abc import Sequence
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +28,7 @@ from newsdedup.cli import app
 from newsdedup.service.runtime import Runtime
 from storage.db import create_db_engine, migrate, script_directory
 from storage.models import Article
+from tests.conftest import crawl_env
 from tests.stories import repost_html, story
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -995,3 +999,49 @@ def test_ingest_recognises_a_compressed_binary_or_foreign_file_and_stops_in_one_
             "",
         ),
     ]
+
+
+def test_a_crawl_of_a_server_that_is_down_or_a_gone_start_url_fails_in_one_line(tmp_path: Path) -> None:
+    """`newsdedup crawl` (a child process: Scrapy's reactor starts once a process) of a source whose
+    server refuses connections and of one whose feed answers 404: the table counts the errors and the
+    HTTP errors, no traceback is printed, stderr ends with one line naming both sources, and the exit
+    status is 1."""
+    (tmp_path / "empty").mkdir()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(QuietHandler, directory=str(tmp_path / "empty")))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    sources = tmp_path / "sources.toml"
+    sources.write_text(
+        '[[source]]\nname = "down"\nkind = "site"\nstart_urls = ["http://127.0.0.1:1/"]\n'
+        'allow_private = ["127.0.0.1"]\n\n'
+        f'[[source]]\nname = "gone"\nkind = "feed"\nstart_urls = ["http://127.0.0.1:{server.server_port}/feed.xml"]\n'
+        'allow_private = ["127.0.0.1"]\n',
+        encoding="utf-8",
+    )
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "newsdedup", "crawl"],
+            env=crawl_env(sources, tmp_path / "crawl.db", COLUMNS="100"),
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        server.shutdown()
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.splitlines()[-1] == (
+        "2 of 2 sources failed (down, gone): errors, or no page and HTTP errors; -v shows the details"
+    )
+    assert table_rows(result.stdout) == [
+        ["source", "pages", "http errors", "errors", "finished"],
+        ["down", "0", "0", "4", "finished"],
+        ["gone", "0", "1", "0", "finished"],
+    ]
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    """Files of a folder, without a log line per request."""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass

@@ -80,12 +80,22 @@ def app(ctx: click.Context, verbose: bool) -> None:
     """
     handler = logging.StreamHandler()
     handler.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    if not verbose:
+        handler.addFilter(_without_traceback)  # one line an error; -v shows where it came from
     # Each invocation reads the settings anew, once, on first use (tests run many in one process).
     invocation = ctx.ensure_object(Invocation)
     ctx.call_on_close(invocation.close)
     handler.setFormatter(formatter(_log_format(invocation)))  # NEWSDEDUP_LOG_FORMAT: text or json
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, handlers=[handler], force=True)
     install_log_redaction()  # no password in any log line (config.redact)
+
+
+def _without_traceback(record: logging.LogRecord) -> bool:
+    """Keep the record, without its traceback (Scrapy logs a refused connection with two)."""
+    record.exc_info = None
+    record.exc_text = None
+    record.stack_info = None
+    return True
 
 
 def _log_format(invocation: Invocation) -> LogFormat:

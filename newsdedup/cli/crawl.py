@@ -81,13 +81,27 @@ def crawl_command(runtime: Runtime, names: tuple[str, ...], enqueue: bool) -> No
 
     summaries = crawl(chosen, runtime.settings, install_root_handler=False)
     Console().print(summary_table(summaries))
+    failed = [name for name, s in summaries.items() if failed_crawl(s)]
+    if failed:
+        click.echo(
+            f"{len(failed)} of {len(summaries)} sources failed ({', '.join(failed)}): "
+            "errors, or no page and HTTP errors; -v shows the details",
+            err=True,
+        )
+        raise click.exceptions.Exit(1)
+
+
+def failed_crawl(summary: dict[str, Any]) -> bool:
+    """A source's crawl failed if it logged errors, or stored no page and met HTTP errors (a start URL
+    that is gone)."""
+    return bool(summary.get("errors")) or (not summary.get("pages") and bool(summary.get("http_errors")))
 
 
 def summary_table(summaries: dict[str, dict[str, Any]]) -> Table:
     """One row per crawled source: pages, and what processing made of them (all-zero columns left out)."""
     counted = (
         *("new", "joined", "updated", "unchanged", "rejected", "enqueued", "spooled", "replayed"),
-        *("robots_forbidden", "refused_private", "dropped", "errors"),
+        *("robots_forbidden", "refused_private", "dropped", "http_errors", "errors"),
     )
     # The pages the crawl's bounds stopped, all reasons together (the log names each).
     rows = {name: {**s, "dropped": sum(s.get("dropped", {}).values())} for name, s in summaries.items()}
