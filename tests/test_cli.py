@@ -1037,6 +1037,7 @@ def test_a_crawl_of_a_server_that_is_down_or_a_gone_start_url_fails_in_one_line(
         ["source", "pages", "http errors", "errors", "finished"],
         ["down", "0", "0", "4", "finished"],
         ["gone", "0", "1", "0", "finished"],
+        ["2 sources", "0", "1", "4", ""],
     ]
 
 

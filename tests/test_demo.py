@@ -215,7 +215,7 @@ def test_demo_obeys_robots_txt(demo: DemoRun) -> None:
 
 def test_demo_prints_crawl_summary(demo: DemoRun) -> None:
     """The demo names the four sites it serves, prints one summary row per source (pages, new,
-    joined, robots refusals) and a closing line with the page, story and copy counts."""
+    joined, robots refusals) and their totals, and a closing line with the page, story and copy counts."""
     lines = demo.stdout.splitlines()
     assert re.fullmatch(
         r"serving 4 fixture sites through http://127\.0\.0\.1:\d+: "
@@ -242,6 +242,9 @@ def test_demo_prints_crawl_summary(demo: DemoRun) -> None:
         assert int(new) + int(joined) == pages[name]
         assert int(forbidden) == (1 if name == "trend-digest" else 0)
         assert finished == "finished"
+    totals = next(row for row in _table_rows(lines) if row[0] == "4 sources")
+    new, joined = (sum(int(row[i]) for row in summary.values()) for i in (1, 2))
+    assert totals == ["4 sources", "15", str(new), str(joined), "1", ""]
     copies = sum(1 for c in demo.clusters if c["size"] > 1)
     assert (
         f"15 pages crawled from 4 sources, {len(demo.clusters)} stories, {copies} with copies; done in"

@@ -98,7 +98,8 @@ def failed_crawl(summary: dict[str, Any]) -> bool:
 
 
 def summary_table(summaries: dict[str, dict[str, Any]]) -> Table:
-    """One row per crawled source: pages, and what processing made of them (all-zero columns left out)."""
+    """One row per crawled source: pages, and what processing made of them (all-zero columns left out);
+    below them, with several sources, their totals."""
     counted = (
         *("new", "joined", "updated", "unchanged", "rejected", "enqueued", "spooled", "replayed"),
         *("robots_forbidden", "refused_private", "dropped", "http_errors", "errors"),
@@ -113,4 +114,8 @@ def summary_table(summaries: dict[str, dict[str, Any]]) -> Table:
     table.add_column("finished")
     for name, summary in rows.items():
         table.add_row(name, *(str(summary[c]) for c in columns), str(summary["finish_reason"]))
+    if len(rows) > 1:
+        table.add_section()
+        totals = (sum(summary[c] for summary in rows.values()) for c in columns)
+        table.add_row(f"{len(rows)} sources", *(str(t) for t in totals), "")
     return table
