@@ -25,6 +25,7 @@ from sqlalchemy import create_engine, select, text
 
 from config import load_settings
 from newsdedup.cli import app
+from newsdedup.cli.render import middle
 from newsdedup.service.runtime import Runtime
 from storage.db import create_db_engine, migrate, script_directory
 from storage.models import Article
@@ -1046,3 +1047,55 @@ class QuietHandler(SimpleHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+
+def test_tables_stay_readable_at_80_columns(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """At 80 columns a long URL in `clusters list` and `clusters show` is one line, shortened in the
+    middle (its start and end kept around "…"); the canonical and source-link lines keep every URL
+    whole on one line (the terminal folds them, a copy pastes whole); `--json` has the full values."""
+    long_url = (
+        "http://dailycourier.example/2026/03/" + "the-swing-bridge-over-the-harbour-closes-" * 3 + "x.html"
+    )
+    copy_url = "http://newsflash-hub.example/news/" + "bridge-" * 12 + "closure"
+    bridge = story("bridge")
+    path = write_lines(
+        tmp_path / "docs.jsonl",
+        [
+            {"url": long_url, "text": bridge.text, "title": bridge.title},
+            {"url": copy_url, "html": repost_html(bridge, long_url)},
+        ],
+    )
+    assert invoke(["ingest", str(path), "-q"]).exit_code == 0
+    monkeypatch.setenv("COLUMNS", "80")
+
+    listed = invoke(["clusters", "list"])
+    shown = invoke(["clusters", "show", "1"])
+
+    [row] = [line for line in listed.stdout.splitlines() if line.lstrip().startswith("1 ") and "│" in line]
+    assert len(row) <= 80
+    canonical_cell = row.split("│")[2].strip()
+    assert "…" in canonical_cell
+    assert long_url.startswith(canonical_cell.split("…")[0])
+    assert long_url.endswith(canonical_cell.split("…")[1])
+    member_rows = [line for line in shown.stdout.splitlines() if "│" in line and "…" in line]
+    assert len(member_rows) == 2
+    assert all(len(line) <= 80 for line in member_rows)
+    lines = shown.stdout.splitlines()
+    assert f"canonical {long_url}" in lines
+    assert f"  {copy_url} -> {long_url}" in lines
+    assert json.loads(invoke(["clusters", "list", "--json"]).stdout)["canonical_url"] == long_url
+
+
+@pytest.mark.parametrize(
+    ("width", "shortened"),
+    [
+        (50, "http://example.com/a/b/c/d/e/f/g/h/i/j/k/l/m/n"),
+        (40, "http://example.com/a/b/…/g/h/i/j/k/l/m/n"),
+        (20, "http://exam…/k/l/m/n"),
+        (1, "…"),
+        (0, ""),
+    ],
+)
+def test_middle_keeps_the_start_and_end_of_a_long_url(width: int, shortened: str) -> None:
+    """A URL longer than the width keeps three fifths of it at the start, the rest at the end."""
+    assert middle("http://example.com/a/b/c/d/e/f/g/h/i/j/k/l/m/n", width) == shortened

@@ -14,7 +14,7 @@ from config.redact import redact_text
 from dedup.document import NoStoryText
 from newsdedup.cli.context import reads
 from newsdedup.cli.errors import CLIError
-from newsdedup.cli.render import plural, shown
+from newsdedup.cli.render import ShortURL, plural, shown
 from newsdedup.service.find import Match, closest_clusters, stored_article
 from newsdedup.service.runtime import Runtime
 from storage.views import StoredArticle
@@ -87,13 +87,13 @@ def _print_matches(matches: list[Match], as_json: bool) -> None:
         return
     table = Table(show_edge=False)
     table.add_column("cluster", justify="right")
-    table.add_column("canonical", overflow="fold")
+    table.add_column("canonical")
     table.add_column("score", justify="right")
     table.add_column("relation")
-    table.add_column("closest member", overflow="fold")
+    table.add_column("closest member")
     for m in matches:
         table.add_row(
-            str(m.cluster_id), shown(m.canonical_url or "-"), f"{m.score:.3f}", m.relation, shown(m.url)
+            str(m.cluster_id), ShortURL(m.canonical_url or "-"), f"{m.score:.3f}", m.relation, ShortURL(m.url)
         )
     console.print(table)
     console.print(plural(len(matches), "cluster"))

@@ -18,7 +18,7 @@ from newsdedup.cli.corrections import merge, set_canonical, split
 from newsdedup.cli.diff import plain_lines, side_by_side
 from newsdedup.cli.errors import CLIError
 from newsdedup.cli.export import export_progress, write_csv, write_jsonl
-from newsdedup.cli.render import cluster_table, override_dict, override_line, shown
+from newsdedup.cli.render import ShortURL, cluster_table, override_dict, override_line, shown
 from newsdedup.service.explain import ExplainedArticle, Explanation, UnknownArticle, explain
 from newsdedup.service.report import (
     article_text,
@@ -69,11 +69,11 @@ def list_clusters(runtime: Runtime, min_size: int, limit: int | None, as_json: b
     table = Table(show_edge=False)
     table.add_column("id", justify="right")
     table.add_column("size", justify="right")
-    table.add_column("canonical", overflow="fold")
+    table.add_column("canonical")
     table.add_column("title", overflow="fold")
     for row in rows:
         table.add_row(
-            str(row.id), str(row.size), shown(row.canonical_url or "-"), shown(row.canonical_title or "-")
+            str(row.id), str(row.size), ShortURL(row.canonical_url or "-"), shown(row.canonical_title or "-")
         )
     console = Console()
     console.print(table)
@@ -111,7 +111,8 @@ def show(runtime: Runtime, cluster_id: int, diff_url: str | None, as_json: bool)
     console = Console()
     console.print(cluster_table(view))
     console.print()
-    console.print(Text.assemble(("canonical", "bold"), shown(f" {view.canonical.url}")))
+    # Lines that hold URLs are not wrapped by us (soft_wrap): the terminal folds them, a copy stays whole.
+    console.print(Text.assemble(("canonical", "bold"), shown(f" {view.canonical.url}")), soft_wrap=True)
     console.print(shown(text[:_HEAD_CHARS] + ("…" if len(text) > _HEAD_CHARS else "")))
     spliced = [m for m in view.members if m.related_clusters]
     if spliced or view.related:
@@ -119,15 +120,17 @@ def show(runtime: Runtime, cluster_id: int, diff_url: str | None, as_json: bool)
         console.print("[bold]spliced posts[/bold] (they carry more than one story)")
         for member in spliced:
             others = ", ".join(f"cluster {c}" for c in member.related_clusters)
-            console.print(shown(f"  {member.url}: a member here, also carries {others}"))
+            console.print(shown(f"  {member.url}: a member here, also carries {others}"), soft_wrap=True)
         for url, home in view.related:
-            console.print(shown(f"  {url}: a member of cluster {home}, also carries this story"))
+            console.print(
+                shown(f"  {url}: a member of cluster {home}, also carries this story"), soft_wrap=True
+            )
     claimed = [m for m in view.members if m.claimed_source_url]
     if claimed:
         console.print()
         console.print("[bold]source links[/bold]")
         for member in claimed:
-            console.print(shown(f"  {member.url} -> {member.claimed_source_url}"))
+            console.print(shown(f"  {member.url} -> {member.claimed_source_url}"), soft_wrap=True)
     if overrides:
         console.print()
         console.print("[bold]overrides[/bold] (operator corrections, oldest first; the latest wins)")

@@ -69,8 +69,13 @@ def demo(configured: Settings, database: Path, serve: bool) -> None:
         console.print(
             f"{pages} pages crawled from {len(summaries)} sources, "
             f"{len(views)} stories, {copies} with copies; "
-            f"done in {time.monotonic() - started:.1f} s. Stored in {database}: inspect with\n"
-            f"  NEWSDEDUP_DATABASE_URL=sqlite:///{database} newsdedup clusters list"
+            f"done in {time.monotonic() - started:.1f} s. Stored in {database}: inspect with"
+        )
+        # Not wrapped by us: pasted, the command must stay one line.
+        console.print(
+            f"  NEWSDEDUP_DATABASE_URL=sqlite:///{database} newsdedup clusters list",
+            soft_wrap=True,
+            markup=False,
         )
         if serve:
             console.print(f"\nserving the sites until Ctrl-C; crawl them with http_proxy={server.proxy_url}")

@@ -7,7 +7,8 @@ emoji code), and with the password of any URL in it replaced by ``***``.
 
 from __future__ import annotations
 
-from rich.console import Console
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -19,6 +20,37 @@ from storage.views import OverrideRow
 def shown(value: str) -> Text:
     """Text read from a crawled page, for the terminal: verbatim, but for the passwords of URLs."""
     return Text(redact_text(value))
+
+
+# A URL cell is never narrower than this (unless the URL is shorter).
+URL_MIN_WIDTH = 24
+ELLIPSIS = "…"
+
+
+def middle(text: str, width: int) -> str:
+    """The text in at most ``width`` characters: if longer, its start and end around an ellipsis, the
+    start the longer part (a URL's host and first path segments say most)."""
+    if len(text) <= width:
+        return text
+    if width <= 1:
+        return ELLIPSIS[:width]
+    head = (width - 1) * 3 // 5
+    tail = width - 1 - head
+    return text[:head] + ELLIPSIS + (text[-tail:] if tail else "")
+
+
+class ShortURL:
+    """A URL as a table cell: on one line, shortened in the middle to the column's width (a URL folded
+    over lines cannot be pasted, and a mid-word fold misleads). ``--json`` gives the full values."""
+
+    def __init__(self, url: str) -> None:
+        self.url = redact_text(url)
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement(min(len(self.url), URL_MIN_WIDTH), len(self.url))
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield Text(middle(self.url, options.max_width), no_wrap=True, overflow="crop")
 
 
 def plural(count: int, word: str) -> str:
@@ -36,7 +68,7 @@ def cluster_table(view: ClusterView) -> Table:
     )
     table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False, expand=False)
     table.add_column("", width=1)
-    table.add_column("url", overflow="fold")
+    table.add_column("url")
     table.add_column("source")
     table.add_column("lang")
     table.add_column("similarity", justify="right")
@@ -44,9 +76,9 @@ def cluster_table(view: ClusterView) -> Table:
     if spliced:
         table.add_column("also in")
     for member in view.members:
-        row: list[str | Text] = [
+        row: list[str | Text | ShortURL] = [
             "★" if member.is_canonical else "",
-            shown(member.url),
+            ShortURL(member.url),
             member.source or "-",
             member.language or "-",
             "-" if member.similarity is None else f"{member.similarity:.2f}",
