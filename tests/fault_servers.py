@@ -7,8 +7,6 @@ file, fsync always) in a folder of the test's, so what it accepted before a kill
 
 from __future__ import annotations
 
-import base64
-import json
 import shutil
 import signal
 import socket
@@ -22,6 +20,7 @@ from typing import Any
 import redis
 
 from newsdedup.demo.server import SiteServer
+from workers.messages import decode
 
 # Only keeps a broken server from hanging a test: a local redis-server answers within milliseconds.
 START_DEADLINE = 10.0
@@ -106,9 +105,8 @@ def queued(redis_url: str, queue: str = "celery") -> list[tuple[str, list[Any]]]
     try:
         messages = []
         for raw in reversed(client.lrange(queue, 0, -1)):
-            envelope = json.loads(raw)
-            args, _kwargs, _embed = json.loads(base64.b64decode(envelope["body"]))
-            messages.append((envelope["headers"]["task"], args))
+            task, args, _kwargs = decode(raw)
+            messages.append((task, args))
         return messages
     finally:
         client.close()

@@ -4,7 +4,6 @@ command leaves in the database and in Redis. (`demo`, `crawl` without --enqueue,
 
 from __future__ import annotations
 
-import base64
 import gzip
 import json
 import os
@@ -31,6 +30,7 @@ from storage.db import create_db_engine, migrate, script_directory
 from storage.models import Article
 from tests.conftest import crawl_env
 from tests.stories import repost_html, story
+from workers.messages import decode
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ROOT / "config" / "sources.toml"
@@ -195,9 +195,9 @@ def queued(redis_url: str, queue: str) -> list[tuple[str, list[Any], dict[str, A
             envelope = json.loads(raw)
             assert envelope["properties"]["body_encoding"] == "base64"
             assert envelope["content-type"] == "application/json"
+            assert envelope["headers"]["compression"] == "application/x-gzip"
             assert envelope["properties"]["delivery_info"]["routing_key"] == queue
-            args, kwargs, _embed = json.loads(base64.b64decode(envelope["body"]))
-            messages.append((envelope["headers"]["task"], args, kwargs))
+            messages.append(decode(raw))
         return messages
     finally:
         client.close()
@@ -1099,3 +1099,21 @@ def test_tables_stay_readable_at_80_columns(monkeypatch: pytest.MonkeyPatch, tmp
 def test_middle_keeps_the_start_and_end_of_a_long_url(width: int, shortened: str) -> None:
     """A URL longer than the width keeps three fifths of it at the start, the rest at the end."""
     assert middle("http://example.com/a/b/c/d/e/f/g/h/i/j/k/l/m/n", width) == shortened
+
+
+def test_an_enqueued_page_travels_compressed(broker: str, tmp_path: Path) -> None:
+    """`ingest --enqueue` of a page of 60 KB of HTML leaves one gzip-compressed message in Redis whose
+    envelope is under a third of the HTML's size, and which decodes back to the page exactly."""
+    bridge = story("bridge")
+    html = repost_html(bridge, BRIDGE) * 24
+    path = write_lines(tmp_path / "docs.jsonl", [{"url": BRIDGE_HUB, "html": html}])
+
+    result = invoke(["ingest", str(path), "--enqueue"], env={"NEWSDEDUP_REDIS_URL": broker})
+
+    assert (result.exit_code, result.stdout) == (0, "1 line: 1 enqueued\n")
+    assert len(html) > 60_000
+    [raw] = redis.Redis.from_url(broker).lrange("celery", 0, -1)
+    assert len(raw) < len(html) / 3
+    assert json.loads(raw)["headers"]["compression"] == "application/x-gzip"
+    task, [page], kwargs = decode(raw)
+    assert (task, page["url"], page["html"], kwargs) == ("newsdedup.process_page", BRIDGE_HUB, html, {})

@@ -10,7 +10,6 @@ sees it waiting through ``pg_blocking_pids`` and then kills, stops or lets go.
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import pty
@@ -45,6 +44,7 @@ from tests.conftest import postgres_schema
 from tests.stories import repost_html, story
 from tests.tcp_proxy import TcpProxy
 from workers.app import app as worker
+from workers.messages import decode
 from workers.names import PROCESS_PAGE
 from workers.redelivery import redelivery_options, timeout_warnings
 from workers.retry import backoff_seconds, ceiling, retries_for
@@ -177,15 +177,11 @@ def held_pages(redis_url: str) -> list[str]:
     acknowledged (kombu's ``unacked`` hash). A page acknowledged is in neither."""
     client = redis.Redis.from_url(redis_url)
     try:
-        raw = [json.loads(m) for m in client.lrange("celery", 0, -1)]
-        raw += [json.loads(v)[0] for v in client.hvals("unacked")]
+        raw = list(client.lrange("celery", 0, -1))
+        raw += [json.dumps(json.loads(v)[0]) for v in client.hvals("unacked")]
     finally:
         client.close()
-    urls = []
-    for envelope in raw:
-        args, _kwargs, _embed = json.loads(base64.b64decode(envelope["body"]))
-        urls.append(args[0]["url"])
-    return urls
+    return [decode(message)[1][0]["url"] for message in raw]
 
 
 def service_env(redis_url: str, database_url: str, **settings: str) -> dict[str, str]:

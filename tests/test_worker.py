@@ -41,11 +41,17 @@ def _run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Complete
 
 
 def _summary(stdout: str) -> dict[str, dict[str, str]]:
-    """The crawl summary table, one dict per source row: column name -> cell."""
+    """The crawl summary table, one dict per source row: column name -> cell. The totals row under
+    them is checked against their sums and left out."""
     lines = stdout.splitlines()
     header = [cell.strip() for cell in next(line for line in lines if "┃" in line).split("┃")]
     rows = [[cell.strip() for cell in line.split("│")] for line in lines if "│" in line]
-    return {row[0]: dict(zip(header, row, strict=True)) for row in rows}
+    by_source = {row[0]: dict(zip(header, row, strict=True)) for row in rows}
+    totals = by_source.pop(f"{len(by_source) - 1} sources", None)
+    if totals is not None:
+        for column in header[1:-1]:
+            assert int(totals[column]) == sum(int(row[column]) for row in by_source.values()), column
+    return by_source
 
 
 def crawl(env: dict[str, str], cwd: Path) -> dict[str, dict[str, str]]:
