@@ -1117,3 +1117,23 @@ def test_an_enqueued_page_travels_compressed(broker: str, tmp_path: Path) -> Non
     assert json.loads(raw)["headers"]["compression"] == "application/x-gzip"
     task, [page], kwargs = decode(raw)
     assert (task, page["url"], page["html"], kwargs) == ("newsdedup.process_page", BRIDGE_HUB, html, {})
+
+
+def test_ingest_refuses_a_document_over_the_page_size_cap(tmp_path: Path) -> None:
+    """With CRAWL_MAX_PAGE_BYTES at 2,048, a line of 5,000 bytes is a bad line naming the limit, and
+    the documents beside it are stored."""
+    bridge = story("bridge")
+    path = write_lines(
+        tmp_path / "docs.jsonl",
+        [
+            {"url": BRIDGE, "text": bridge.text[:1500]},
+            {"url": "http://x.example/huge", "html": "<p>" + "x" * 5000 + "</p>"},
+        ],
+    )
+    result = invoke(["ingest", str(path), "-q"], env={"NEWSDEDUP_CRAWL_MAX_PAGE_BYTES": "2048"})
+    size = len(path.read_bytes().splitlines(keepends=True)[1])
+    assert (result.exit_code, result.stderr) == (
+        1,
+        f"line 2: {size:,} bytes, over the 2,048-byte limit (CRAWL_MAX_PAGE_BYTES)\n",
+    )
+    assert result.stdout.startswith("2 lines: 1 new, 1 bad;")

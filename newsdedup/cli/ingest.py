@@ -78,7 +78,7 @@ def ingest(runtime: Runtime, path: Path, enqueue: bool, source: str | None, quie
         # Bad lines before the first good one are held back: if ALL_BAD_LINES of them come first,
         # the file is not one of documents, and one line says so instead of them.
         held: list[str] | None = []
-        for item in read_documents(stream):
+        for item in read_documents(stream, runtime.settings.crawl_max_page_bytes):
             progress.advance(task)
             if isinstance(item, BadLine):
                 counts["bad"] += 1

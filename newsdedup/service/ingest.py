@@ -53,9 +53,15 @@ def binary_kind(head: bytes) -> str | None:
     return "a binary file" if b"\x00" in head[:SNIFF_BYTES] else None
 
 
-def read_documents(stream: BinaryIO) -> Iterator[PageLine | BadLine]:
-    """Every non-blank line of the stream, as a PageLine or a BadLine."""
+def read_documents(stream: BinaryIO, max_bytes: int | None = None) -> Iterator[PageLine | BadLine]:
+    """Every non-blank line of the stream, as a PageLine or a BadLine; a line of more than
+    ``max_bytes`` is a BadLine before it is parsed (the crawl's page size cap, applied to ingest)."""
     for number, raw in enumerate(stream, start=1):
+        if max_bytes is not None and len(raw) > max_bytes:
+            yield BadLine(
+                number, f"{len(raw):,} bytes, over the {max_bytes:,}-byte limit (CRAWL_MAX_PAGE_BYTES)"
+            )
+            continue
         try:
             line = raw.decode("utf-8")
         except UnicodeDecodeError as e:
