@@ -70,6 +70,17 @@ VISIBILITY_TIMEOUT_SECONDS = 2 * CRAWL_TIMEOUT_SECONDS
 RETRY_BACKOFF_MAX_SECONDS = 300
 RETRY_FOR_SECONDS = 6 * 3600
 
+#: A page's processing is interrupted after PAGE_SOFT_TIME_LIMIT_SECONDS (and tried again, up to
+#: MAX_DELIVERIES) and its pool process killed after PAGE_TIME_LIMIT_SECONDS if it did not stop (Celery's
+#: soft and hard time limits). Pages take tens of milliseconds; the limits are for a page that never
+#: ends. (A crawl has its own: CRAWL_TIMEOUT_SECONDS closes it, a minute later its process is killed.)
+PAGE_SOFT_TIME_LIMIT_SECONDS = 120
+PAGE_TIME_LIMIT_SECONDS = 150
+#: A page delivered this many times without finishing (it timed out, failed on a bug, or killed its
+#: worker each time) goes to the dead letters (``newsdedup dead-letters list | replay``) instead of being
+#: given back once more. Retries while the database or Redis is away do not count.
+MAX_DELIVERIES = 3
+
 #: The crawler's spool: a page the broker does not accept (Redis away) is written to an SQLite file in
 #: this folder (one file, shared by every crawler process of the host) and sent later, oldest first.
 SPOOL_DIR = Path("data/spool")

@@ -63,6 +63,9 @@ class Settings(BaseSettings, Params):
     visibility_timeout_seconds: int = Field(defaults.VISIBILITY_TIMEOUT_SECONDS, ge=1)
     retry_backoff_max_seconds: int = Field(defaults.RETRY_BACKOFF_MAX_SECONDS, ge=1)
     retry_for_seconds: int = Field(defaults.RETRY_FOR_SECONDS, ge=0)
+    page_soft_time_limit_seconds: float = Field(defaults.PAGE_SOFT_TIME_LIMIT_SECONDS, gt=0.0)
+    page_time_limit_seconds: float = Field(defaults.PAGE_TIME_LIMIT_SECONDS, gt=0.0)
+    max_deliveries: int = Field(defaults.MAX_DELIVERIES, ge=1)
     spool_dir: Path = defaults.SPOOL_DIR
     spool_retry_seconds: float = Field(defaults.SPOOL_RETRY_SECONDS, ge=0.0)
     broker_timeout_seconds: float = Field(defaults.BROKER_TIMEOUT_SECONDS, gt=0.0)
@@ -89,6 +92,14 @@ class Settings(BaseSettings, Params):
         if url is not None and info.data.get("redis_url") is None:
             raise ValueError("needs NEWSDEDUP_REDIS_URL too: without a broker the index is in memory")
         return url
+
+    @field_validator("page_time_limit_seconds")
+    @classmethod
+    def _hard_after_soft(cls, limit: float, info: ValidationInfo) -> float:
+        soft = info.data.get("page_soft_time_limit_seconds")
+        if soft is not None and limit <= soft:
+            raise ValueError(f"must be more than page_soft_time_limit_seconds ({soft:g})")
+        return limit
 
     @field_validator("beat_lock_timeout_seconds")
     @classmethod

@@ -131,15 +131,21 @@ class Worker:
 
 @contextlib.contextmanager
 def running_worker(
-    env: dict[str, str], cwd: Path, database_url: str, *, concurrency: int = 2, log_name: str = "worker.log"
+    env: dict[str, str],
+    cwd: Path,
+    database_url: str,
+    *,
+    concurrency: int = 2,
+    log_name: str = "worker.log",
+    command: tuple[str, ...] = ("newsdedup", "worker"),
 ) -> Iterator[Worker]:
-    """`newsdedup worker --pool=prefork --concurrency=N` with this environment; stopped with SIGTERM
-    (then SIGKILL to its process group) however the test ends. Its log is printed at the end, so a
-    failing test shows it."""
+    """`newsdedup worker --pool=prefork --concurrency=N` (or another ``command`` that starts a Celery
+    worker) with this environment; stopped with SIGTERM (then SIGKILL to its process group) however
+    the test ends. Its log is printed at the end, so a failing test shows it."""
     log_file = cwd / log_name
     with log_file.open("wb") as log:
         process = subprocess.Popen(
-            ["newsdedup", "worker", "--pool=prefork", f"--concurrency={concurrency}"],
+            [*command, "--pool=prefork", f"--concurrency={concurrency}"],
             env=env,
             cwd=cwd,
             stdout=log,

@@ -25,7 +25,7 @@ from celery.signals import (
 
 from config import ConfigError, Settings, load_settings
 from config.logs import use_format
-from workers.names import CRAWL_SOURCE
+from workers.names import CRAWL_SOURCE, PROCESS_PAGE
 from workers.redelivery import redelivery_options, timeout_warnings
 from workers.schedule import BEAT_KEY_PREFIX
 
@@ -91,8 +91,18 @@ def configuration(settings: Settings) -> dict[str, Any]:
         # is never lost, and processing it twice changes nothing.
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,
+        # A page killed at the hard time limit goes back too (Celery would acknowledge it as failed,
+        # and it would be lost); its deliveries are counted, and the last one is a dead letter.
+        "task_acks_on_timeout": False,
         "worker_prefetch_multiplier": 1,
         "task_routes": {CRAWL_SOURCE: {"queue": "crawl"}},
+        # A page that never ends: interrupted (SoftTimeLimitExceeded), then its pool process killed.
+        "task_annotations": {
+            PROCESS_PAGE: {
+                "soft_time_limit": settings.page_soft_time_limit_seconds,
+                "time_limit": settings.page_time_limit_seconds,
+            }
+        },
         # The sources' cron schedules run in this zone (TIMEZONE); times inside Celery stay in UTC.
         "timezone": settings.timezone,
         "enable_utc": True,

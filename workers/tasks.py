@@ -12,6 +12,7 @@ from typing import Any
 
 import redis
 from celery import Task
+from celery.exceptions import SoftTimeLimitExceeded
 from redis.exceptions import LockError
 from sqlalchemy.exc import OperationalError
 
@@ -20,7 +21,7 @@ from config.sources import find_source
 from newsdedup.service import processing
 from newsdedup.service.page import BadPage, parse_page
 from storage import locks
-from workers import metrics
+from workers import dead_letters, metrics
 from workers.app import app
 from workers.names import CRAWL_SOURCE, PROCESS_PAGE, REBUILD_INDEX
 from workers.retry import backoff_seconds, retries_for
@@ -40,41 +41,97 @@ class CrawlFailed(RuntimeError):
 def process_page(self: Task[Any, Any], page: dict[str, Any]) -> dict[str, Any]:
     """Clean, cluster and store one page (a ``newsdedup.service.page.Page`` as JSON). While the database or
     Redis is away the page is tried again later (``workers.retry``); its message is acknowledged
-    only once the page is stored or a retry of it has been sent."""
+    only once the page is stored or a retry of it has been sent. A page that times out, fails or
+    kills its worker MAX_DELIVERIES times goes to the dead letters (``workers.dead_letters``)."""
     started = time.monotonic()
+    runtime = app.runtime
+    client, task_id = runtime.redis, str(self.request.id or "")
+    count = dead_letters.deliveries(client, task_id) if client is not None and task_id else 0
+    url = page.get("url") if isinstance(page, dict) else None
+    fields = page_logger(
+        log, source=page.get("source") if isinstance(page, dict) else None, url=url, task_id=task_id
+    )
+    if client is not None and count > runtime.settings.max_deliveries:
+        # The deliveries before this one never ended: the page killed its worker (or hit the hard
+        # time limit) each time.
+        return _bury(
+            client,
+            task_id,
+            page,
+            count - 1,
+            "never finished: it killed its worker or ran past the time limit",
+            started,
+        )
     try:
         parsed = parse_page(page)
     except BadPage as e:
-        url = page.get("url") if isinstance(page, dict) else None
-        source = page.get("source") if isinstance(page, dict) else None
-        fields = page_logger(log, source=source, url=url, task_id=self.request.id)
         fields.error("rejected page %s: %s", url, e)
+        _finished(client, task_id)
         metrics.record_page("rejected", time.monotonic() - started, None)
         return {"url": url, "status": "rejected", "reason": str(e)}
-    runtime = app.runtime
     before = runtime.counts.copy()
     try:
         runtime.ensure_shared_index()
         outcome = processing.process_page(parsed, runtime).as_dict()
     except _TRANSIENT as e:
+        _finished(client, task_id)  # the service's outage, not the page's fault: not counted
         settings = runtime.settings
         retries, cap = self.request.retries, settings.retry_backoff_max_seconds
         limit = retries_for(settings.retry_for_seconds, cap)
-        fields = page_logger(log, source=parsed.source, url=parsed.url, task_id=self.request.id)
         if retries >= limit:
             fields.error("gave up on page %s after %d retries: %s", parsed.url, retries, e)
             metrics.record_page("failed", time.monotonic() - started, None)
             raise
         metrics.record_page("retried", time.monotonic() - started, None)
         raise self.retry(exc=e, countdown=backoff_seconds(retries, cap), max_retries=limit) from e
-    except Exception:
+    except Exception as e:
+        # A bug, or the soft time limit (SoftTimeLimitExceeded): tried again, up to MAX_DELIVERIES.
+        what = "timed out" if isinstance(e, SoftTimeLimitExceeded) else f"failed ({type(e).__name__}: {e})"
+        if client is None or count >= runtime.settings.max_deliveries:
+            if client is None:
+                metrics.record_page("failed", time.monotonic() - started, None)
+                raise
+            return _bury(client, task_id, page, count, what, started)
+        fields.warning(
+            "page %s %s, delivery %d of %d: trying again",
+            parsed.url,
+            what,
+            count,
+            runtime.settings.max_deliveries,
+        )
         metrics.record_page("failed", time.monotonic() - started, None)
-        raise
+        raise self.retry(
+            exc=e, countdown=backoff_seconds(count - 1, runtime.settings.retry_backoff_max_seconds)
+        ) from e
+    _finished(client, task_id)
     # The index size is a Redis round trip: only asked for when the metrics are served.
     index_size = len(runtime.index) if metrics.serving() else None
     metrics.record_page(str(outcome["status"]), time.monotonic() - started, index_size)
     metrics.record_locks(runtime.counts - before)
     return outcome
+
+
+def _finished(client: redis.Redis | None, task_id: str) -> None:
+    if client is not None and task_id:
+        dead_letters.finished(client, task_id)
+
+
+def _bury(
+    client: redis.Redis, task_id: str, page: dict[str, Any], count: int, what: str, started: float
+) -> dict[str, Any]:
+    """Put the page among the dead letters and end its task (acknowledged: not delivered again)."""
+    url = page.get("url") if isinstance(page, dict) else None
+    reason = f"{what}, {count} deliveries"
+    dead_letters.bury(client, task_id, page, reason, count)
+    dead_letters.finished(client, task_id)
+    page_logger(log, url=url, task_id=task_id).error(
+        "page %s went to the dead letters: %s (`newsdedup dead-letters replay %s` sends it again)",
+        url,
+        reason,
+        task_id,
+    )
+    metrics.record_page("dead_lettered", time.monotonic() - started, None)
+    return {"url": url, "status": "dead-lettered", "reason": reason}
 
 
 # A running crawl holds this lock (plus the source's name), so that beat or an operator does not start

@@ -36,6 +36,7 @@ COMMANDS = {
     "index": ("newsdedup.cli.service", "index"),
     "reindex": ("newsdedup.cli.reindex", "reindex"),
     "spool": ("newsdedup.cli.spool", "spool"),
+    "dead-letters": ("newsdedup.cli.dead_letters", "dead_letters"),
     "db": ("newsdedup.cli.db", "db"),
     "health": ("newsdedup.cli.health", "health"),
     "schedule": ("newsdedup.cli.schedule", "schedule"),
