@@ -3,7 +3,12 @@ PostgreSQL schema, cleaned before and after; the fixture sites served over HTTP 
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import socket
+import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,9 +31,50 @@ CORPUS = ROOT.parent / "shared" / "corpus"
 CORPUS2 = ROOT.parent / "shared" / "corpus2"
 EXAMPLES = ROOT.parent / "shared" / "examples"
 
-REDIS_HOST = os.environ.get("NEWSDEDUP_TEST_REDIS", "redis://127.0.0.1:6379")
-# Database 15 of the machine's Redis is the tests' own; nothing else may use it. Two test runs at
-# once (two checkouts) give each its own with NEWSDEDUP_TEST_REDIS_DB.
+
+def _redis_of_this_run() -> str:
+    """The Redis the tests use: NEWSDEDUP_TEST_REDIS if it names one, else a redis-server of this test
+    run's own on a free loopback port (no persistence), stopped when the run ends. Two runs on one
+    machine (CI beside a developer's) never flush each other's queues. Without the redis-server
+    binary, the machine's Redis on 6379."""
+    named = os.environ.get("NEWSDEDUP_TEST_REDIS")
+    binary = shutil.which("redis-server")
+    if named or binary is None:
+        return named or "redis://127.0.0.1:6379"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    atexit.register(_stop, server)
+    client = redis.Redis(host="127.0.0.1", port=port)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the tests' redis-server on port {port} did not start") from None
+            time.sleep(0.05)
+    client.close()
+    return f"redis://127.0.0.1:{port}"
+
+
+def _stop(server: subprocess.Popen[bytes]) -> None:
+    server.terminate()
+    try:
+        server.wait(10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+
+
+REDIS_HOST = _redis_of_this_run()
+# Database 15 of the tests' Redis is theirs (a Redis named by NEWSDEDUP_TEST_REDIS may be shared:
+# NEWSDEDUP_TEST_REDIS_DB picks another).
 REDIS_TEST_DB = int(os.environ.get("NEWSDEDUP_TEST_REDIS_DB", "15"))
 POSTGRES = os.environ.get("NEWSDEDUP_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -93,6 +139,9 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Itera
     monkeypatch.setenv("NEWSDEDUP_CONFIG", str(FIXTURES / "empty-settings.toml"))
     monkeypatch.setenv("NEWSDEDUP_SOURCES", str(ROOT / "config" / "sources.toml"))
     monkeypatch.setenv("NEWSDEDUP_DATABASE_URL", f"sqlite:///{tmp_path / 'newsdedup.db'}")
+    # Workers the tests start serve no metrics (two runs, or two workers of one test, would want
+    # the same port); a test that reads them gives its worker a free port.
+    monkeypatch.setenv("NEWSDEDUP_METRICS_PORT", "0")
     yield
     app.start_runtime(None)  # the runtime of tasks run in this process (built from a test's settings)
 
