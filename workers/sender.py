@@ -53,7 +53,16 @@ class Sender:
         routing: dict[str, Any] = {"queue": queue} if queue is not None else {}
         try:
             app.send_task(
-                task, args=args, producer=self.producer, retry=True, retry_policy=RETRY_POLICY, **routing
+                task,
+                args=args,
+                producer=self.producer,
+                retry=True,
+                retry_policy=RETRY_POLICY,
+                # No time limits in the message: the worker's own settings set them (a message's
+                # would win over the worker's, and the sender's settings may be another host's).
+                time_limit=None,
+                soft_time_limit=None,
+                **routing,
             )
         except BROKER_ERRORS as e:
             raise BrokerDown(str(e) or type(e).__name__) from e
