@@ -200,23 +200,29 @@ return 0
 """
 )
 
-# KEYS: layout, then count and member hash when ARGV[5] (the member field) is not empty, then the
-# bucket groups. ARGV: layout, fields, packed id, decimal id, member field, inline ids.
+# KEYS and ARGV as _ADD's.
 _REMOVE = (
     _LUA_HELPERS
     + """
 local err = layout_error(false)
 if err then return err end
 local fields = split_fields(ARGV[2])
-local id, dec = ARGV[3], ARGV[4]
+local ids = ARGV[3]
+local members = tonumber(ARGV[4])
 local refill = math.floor(tonumber(ARGV[6]) / 2)
-local first = 2
-if ARGV[5] ~= '' then
-  if redis.call('HDEL', KEYS[3], ARGV[5]) == 1 then redis.call('DECR', KEYS[2]) end
-  first = 4
+-- The members first: an article is no longer counted once its removal has begun.
+local removed = 0
+local member_fields = split_fields(ARGV[5])
+for i = 1, members do
+  removed = removed + redis.call('HDEL', KEYS[2 + i], member_fields[i])
 end
+if removed > 0 then redis.call('DECRBY', KEYS[2], removed) end
+local first = 3 + members
 for i = first, #KEYS do
   local group, field = KEYS[i], fields[i - first + 1]
+  local at = 4 * (i - first) + 1
+  local id = string.sub(ids, at, at + 3)
+  local dec = decimal(id, 1)
   local value = redis.call('HGET', group, field)
   if value == '' then
     local set = spill_name(group, field)
@@ -365,7 +371,7 @@ class CompactRedisStorage(IndexStorage):
     # -- the interface ---------------------------------------------------------------------------
 
     def add(self, article_id: int, keys: Keys) -> None:
-        calls = self._add_calls([(article_id, keys)])
+        calls = self._calls([(article_id, keys)])
         if len(calls) == 1:
             with self._layout_errors():
                 self._add_script(*calls[0])
@@ -380,13 +386,13 @@ class CompactRedisStorage(IndexStorage):
             calls = [
                 call
                 for start in range(0, len(batch), per_call)
-                for call in self._add_calls(batch[start : start + per_call])
+                for call in self._calls(batch[start : start + per_call])
             ]
             self._pipelined([(self._add_script, call) for call in calls])
 
     def remove(self, article_id: int, keys: Keys) -> None:
         # The member goes first: an article whose removal stops half-way is not counted (see add).
-        calls = self._write_call(article_id, keys)[::-1]
+        calls = self._calls([(article_id, keys)])[::-1]
         if self.tags == 1:
             with self._layout_errors():
                 self._remove_script(*calls[0])
@@ -510,8 +516,10 @@ class CompactRedisStorage(IndexStorage):
             located[tag] = (groups, fields[members].tobytes())
         return located
 
-    def _add_calls(self, items: list[tuple[int, Keys]]) -> list[_Call]:
-        """KEYS and ARGV of the add script calls of these articles, one a hash tag."""
+    def _calls(self, items: list[tuple[int, Keys]]) -> list[_Call]:
+        """KEYS and ARGV of the add (or remove) script calls of these articles, one a hash tag; the
+        calls that carry member entries last (an add counts an article once its buckets are in, a
+        remove, sending them in reverse, stops counting it first)."""
         groups: dict[int, list[str]] = {}
         fields: dict[int, list[bytes]] = {}
         ids: dict[int, list[bytes]] = {}
@@ -530,7 +538,7 @@ class CompactRedisStorage(IndexStorage):
             members.setdefault(tag, []).append(f"{self._tagged[tag]}:m:{article_id >> MEMBER_BITS:x}")
             member_fields.setdefault(tag, []).extend((bytes((len(field),)), field))
         calls: list[_Call] = []
-        for tag in sorted(groups.keys() | members.keys()):
+        for tag in sorted(groups.keys() | members.keys(), key=lambda t: (t in members, t)):
             tagged = self._tagged[tag]
             tag_members = members.get(tag, [])
             args: list[bytes | str | int] = [
@@ -542,34 +550,6 @@ class CompactRedisStorage(IndexStorage):
                 self.inline_ids,
             ]
             calls.append(([tagged + ":layout", tagged + ":count", *tag_members, *groups.get(tag, [])], args))
-        return calls
-
-    def _write_call(self, article_id: int, keys: Keys) -> list[_Call]:
-        """KEYS and ARGV of the remove script calls of an article, one per hash tag: the
-        buckets first, the member (and count) last, in the call of the member's tag."""
-        if not 0 <= article_id <= MAX_ID:
-            raise ValueError(f"article id {article_id} does not fit in 32 bits")
-        packed, decimal = article_id.to_bytes(4, "little"), str(article_id)
-        member_tag = (article_id >> MEMBER_BITS) % self.tags
-        located = self._locate(keys)
-        located.setdefault(member_tag, ([], b""))
-        calls: list[_Call] = []
-        for tag, (groups, fields) in located.items():
-            if tag == member_tag:
-                continue
-            tagged = self._tagged[tag]
-            args: list[bytes | str | int] = [self.layout, fields, packed, decimal, "", self.inline_ids]
-            calls.append(([tagged + ":layout", *groups], args))
-        groups, fields = located[member_tag]
-        tagged = self._tagged[member_tag]
-        member = f"{tagged}:m:{article_id >> MEMBER_BITS:x}"
-        field = str(article_id & ((1 << MEMBER_BITS) - 1))
-        calls.append(
-            (
-                [tagged + ":layout", tagged + ":count", member, *groups],
-                [self.layout, fields, packed, decimal, field, self.inline_ids],
-            )
-        )
         return calls
 
     def _pipelined(self, calls: list[tuple[Script, _Call]]) -> list[Any]:
