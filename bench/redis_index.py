@@ -19,9 +19,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import shutil
-import socket
-import subprocess
 import sys
 import time
 from collections import Counter
@@ -35,6 +32,7 @@ import redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import services
 from dedup.index_storage import IndexStorage, MemoryStorage
 from dedup.lsh import LSHIndex
 from dedup.redis_storage import CompactRedisStorage
@@ -52,52 +50,14 @@ Keys = list[bytes]
 @contextmanager
 def own_redis() -> Iterator[redis.Redis]:
     """A redis-server of this benchmark's own on a free port of 127.0.0.1, stopped on exit."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        sys.exit("redis-server is not on PATH")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen(
-        [
-            binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--daemonize",
-            "no",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-    )
-    client = redis.Redis(host="127.0.0.1", port=port)
-    try:
-        for _ in range(100):
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                if server.poll() is not None:
-                    sys.exit(f"redis-server exited with {server.returncode}")
-                time.sleep(0.05)
-        else:
-            sys.exit("redis-server did not answer")
-        version = client.info("server")["redis_version"]
-        print(f"redis-server {version} on 127.0.0.1:{port} (pid {server.pid})", flush=True)
-        yield client
-    finally:
-        client.close()
-        server.terminate()
+    with services.own_redis() as url:
+        client = redis.Redis.from_url(url)
         try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+            version = client.info("server")["redis_version"]
+            print(f"redis-server {version} at {url}", flush=True)
+            yield client
+        finally:
+            client.close()
 
 
 def chunk_keys(index: LSHIndex, chunk: int) -> list[Keys]:

@@ -20,41 +20,72 @@ import redis
 POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 
 
+def free_port() -> int:
+    """A port free on 127.0.0.1 at the moment of asking."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+def start_redis_server(binary: str, port: int, *options: str) -> subprocess.Popen[bytes]:
+    """A redis-server on 127.0.0.1:port without persistence (and with these options), not yet waited for."""
+    return subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", *options],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def wait_for_ping(port: int, process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
+    """Until the redis-server on this port answers; RuntimeError if it exits or stays silent."""
+    client = redis.Redis(host="127.0.0.1", port=port)
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                client.ping()
+                return
+            except redis.ConnectionError:
+                if process.poll() is not None:
+                    raise RuntimeError(
+                        f"redis-server on port {port} exited with {process.returncode}"
+                    ) from None
+                if time.monotonic() > deadline:
+                    raise RuntimeError(
+                        f"redis-server on port {port} did not answer in {timeout:g} s"
+                    ) from None
+                time.sleep(0.05)
+    finally:
+        client.close()
+
+
+def stop_server(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL if it lingers."""
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 @contextmanager
 def own_redis() -> Iterator[str]:
     """The URL of a redis-server of the caller's own, stopped on exit."""
     binary = shutil.which("redis-server")
     if binary is None:
         sys.exit("redis-server is not on PATH")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-    )
-    client = redis.Redis(host="127.0.0.1", port=port)
+    port = free_port()
+    server = start_redis_server(binary, port)
     try:
-        for _ in range(100):
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                if server.poll() is not None:
-                    sys.exit(f"redis-server exited with {server.returncode}")
-                time.sleep(0.05)
-        else:
-            sys.exit("redis-server did not answer")
+        try:
+            wait_for_ping(port, server)
+        except RuntimeError as e:
+            sys.exit(str(e))
         yield f"redis://127.0.0.1:{port}/0"
     finally:
-        client.close()
-        server.terminate()
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop_server(server)
 
 
 # Cluster nodes also listen on their port + 10000 (the cluster bus).
@@ -111,15 +142,12 @@ def own_redis_cluster(masters: int = 3, replicas_each: int = 0) -> Iterator[Redi
     with tempfile.TemporaryDirectory(prefix="newsdedup-cluster-") as folder:
         try:
             for port in ports:
-                cluster.processes[port] = subprocess.Popen(
-                    [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                     "--cluster-enabled", "yes", "--cluster-config-file", f"nodes-{port}.conf",
-                     "--cluster-node-timeout", str(CLUSTER_NODE_TIMEOUT_MS), "--dir", folder],
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.STDOUT,
+                cluster.processes[port] = start_redis_server(
+                    server, port, "--cluster-enabled", "yes", "--cluster-config-file", f"nodes-{port}.conf",
+                    "--cluster-node-timeout", str(CLUSTER_NODE_TIMEOUT_MS), "--dir", folder,
                 )  # fmt: skip
             for port in ports:
-                _wait_for_ping(port, cluster.processes[port])
+                wait_for_ping(port, cluster.processes[port])
             # redis-cli makes the first ``masters`` nodes masters and gives each the next replicas.
             subprocess.run(
                 [cli, "--cluster", "create", *(f"127.0.0.1:{p}" for p in ports),
@@ -141,9 +169,7 @@ def _free_cluster_ports(count: int) -> list[int]:
     """Ports free on 127.0.0.1, each with its bus port free as well."""
     ports: list[int] = []
     while len(ports) < count:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
+        port = free_port()
         if port + _BUS_OFFSET > 65535 or port in ports:
             continue
         with socket.socket() as bus:
@@ -153,24 +179,6 @@ def _free_cluster_ports(count: int) -> list[int]:
                 continue
         ports.append(port)
     return ports
-
-
-def _wait_for_ping(port: int, process: subprocess.Popen[bytes]) -> None:
-    client = redis.Redis(host="127.0.0.1", port=port)
-    try:
-        for _ in range(200):
-            try:
-                client.ping()
-                return
-            except redis.ConnectionError:
-                if process.poll() is not None:
-                    raise RuntimeError(
-                        f"redis-server on port {port} exited with {process.returncode}"
-                    ) from None
-                time.sleep(0.05)
-        raise RuntimeError(f"redis-server on port {port} did not answer")
-    finally:
-        client.close()
 
 
 def _cluster_state(port: int) -> str:

@@ -6,9 +6,6 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
-import socket
-import subprocess
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +16,7 @@ import pytest
 import redis
 from click.testing import CliRunner
 
+from bench.services import free_port, start_redis_server, stop_server, wait_for_ping
 from config import load_settings
 from newsdedup.cli import app as cli
 from newsdedup.demo.server import SiteServer
@@ -41,35 +39,11 @@ def _redis_of_this_run() -> str:
     binary = shutil.which("redis-server")
     if named or binary is None:
         return named or "redis://127.0.0.1:6379"
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-    )
-    atexit.register(_stop, server)
-    client = redis.Redis(host="127.0.0.1", port=port)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the tests' redis-server on port {port} did not start") from None
-            time.sleep(0.05)
-    client.close()
+    port = free_port()
+    server = start_redis_server(binary, port)
+    atexit.register(stop_server, server)
+    wait_for_ping(port, server, timeout=30)
     return f"redis://127.0.0.1:{port}"
-
-
-def _stop(server: subprocess.Popen[bytes]) -> None:
-    server.terminate()
-    try:
-        server.wait(10)
-    except subprocess.TimeoutExpired:
-        server.kill()
 
 
 REDIS_HOST = _redis_of_this_run()
