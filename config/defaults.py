@@ -58,15 +58,15 @@ CRAWL_MAX_REDIRECTS = 10
 AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 
-#: Celery: how long a delivered but unacknowledged task waits before Redis hands it to another
-#: worker. Longer than the longest task (a crawl), so that no task runs twice while alive.
-VISIBILITY_TIMEOUT_SECONDS = 2 * CRAWL_TIMEOUT_SECONDS
+#: Celery on Redis: a task delivered to a worker that dies (SIGKILL, a lost host) goes to another
+#: worker once it has not been renewed for this long. A live worker renews the tasks it holds every
+#: third of it (workers.redelivery), so a task may run for longer: a crawl, a page waiting to retry.
+VISIBILITY_TIMEOUT_SECONDS = 30
 
 #: A page whose database or Redis is away is tried again after a wait that doubles from 1 s up to
 #: RETRY_BACKOFF_MAX_SECONDS (a random half to all of it, so that workers do not come back in step),
 #: for as many attempts as cover an outage of RETRY_FOR_SECONDS even if every wait is the shortest;
-#: then the page is given up (logged as an error). Keep the wait well below the visibility timeout:
-#: a worker holds a page that waits, unacknowledged.
+#: then the page is given up (logged as an error).
 RETRY_BACKOFF_MAX_SECONDS = 300
 RETRY_FOR_SECONDS = 6 * 3600
 

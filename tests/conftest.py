@@ -21,6 +21,7 @@ from config import load_settings
 from newsdedup.cli import app as cli
 from newsdedup.demo.server import SiteServer
 from newsdedup.service.runtime import Runtime
+from tests.fault_table import fault_row, pytest_terminal_summary  # noqa: F401 (pytest finds them here)
 from workers.app import app
 
 ROOT = Path(__file__).resolve().parent.parent

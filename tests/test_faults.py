@@ -14,9 +14,11 @@ import json
 import os
 import pty
 import random
+import re
 import select
 import signal
 import subprocess
+import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -39,20 +41,18 @@ from newsdedup.service.page import Page
 from newsdedup.service.runtime import Runtime
 from storage import locks, queries
 from storage.db import create_db_engine, migrate
-from tests.celery_worker import child_env, kill_group, running_worker, wait_until
+from tests.celery_worker import Worker, child_env, kill_group, running_worker, wait_until
 from tests.conftest import postgres_schema
+from tests.fault_table import FaultRow, Record
 from tests.stories import repost_html, story
 from tests.tcp_proxy import TcpProxy
 from workers.app import app as worker
 from workers.messages import decode
 from workers.names import PROCESS_PAGE
-from workers.redelivery import redelivery_options, timeout_warnings
+from workers.redelivery import redelivery_options, renewal_seconds
 from workers.retry import backoff_seconds, ceiling, retries_for
 from workers.sender import Sender
 from workers.tasks import process_page
-
-# A short visibility timeout, so that a task of a dead worker comes back within seconds.
-VISIBILITY = 15
 
 
 @pytest.fixture
@@ -165,6 +165,7 @@ def stored(database_url: str) -> dict[str, Any]:
     assert {c: len(m) for c, m in clusters.items()} == sizes, "cluster sizes disagree with their members"
     return {
         "articles": sum(urls.values()),
+        "urls": sorted(urls),
         "twice": sorted(url for url, n in urls.items() if n > 1),
         "links": len(links),
         "distinct_links": len(set(links)),
@@ -227,42 +228,128 @@ def test_a_pool_process_killed_mid_page_gives_the_page_back_and_it_is_stored_onc
     assert held_pages(redis_url) == []
 
 
+def held_tasks(redis_url: str) -> dict[str, str]:
+    """Task id to URL of the process_page messages delivered and not yet acknowledged."""
+    client = redis.Redis.from_url(redis_url)
+    try:
+        envelopes = [json.loads(v)[0] for v in client.hvals("unacked")]
+    finally:
+        client.close()
+    return {e["headers"]["id"]: decode(json.dumps(e))[1][0]["url"] for e in envelopes}
+
+
+def queued(redis_url: str) -> int:
+    """Messages waiting on the page queue."""
+    client = redis.Redis.from_url(redis_url)
+    try:
+        return int(client.llen("celery"))
+    finally:
+        client.close()
+
+
+_RECEIVED = re.compile(r"Task newsdedup\.process_page\[([0-9a-f-]+)\] received")
+
+
+def received(worker: Worker) -> list[str]:
+    """Ids of the process_page tasks the worker's log says it received, in order."""
+    return _RECEIVED.findall(worker.log())
+
+
 @pytest.mark.slow
-def test_a_worker_killed_whole_mid_page_gets_its_pages_back_after_the_visibility_timeout(
+def test_a_worker_killed_whole_has_its_pages_stored_by_another_worker_on_the_default_settings(
+    redis_url: str, postgres_url: str, tmp_path: Path, fault_row: Record
+) -> None:
+    """Two workers on the default settings; the first dies whole (SIGKILL to its main process and pool)
+    holding two pages: one that never got past the lock it waited for (its pool process was killed
+    first), one stored but not acknowledged (its main process, which acknowledges, was stopped first).
+    The second worker stores its own two pages at once, and gets the dead worker's two once Redis has
+    seen them unrenewed for the visibility timeout (30 s) and a sweep put them back: the first is
+    stored, the second found unchanged. 5 pages in, 5 stored, none lost, none twice, every page
+    finished once. The time from the kill to the last page stored goes to the fault table."""
+    prepare(postgres_url)
+    first = origin("bridge")
+    pages = [repost("bridge", "copy1"), origin("library"), text_copy("library", "copy2"), origin("orchard")]
+    wanted = {p["url"] for p in pages}
+    env = service_env(redis_url, postgres_url)
+    with (
+        monitor_connection(postgres_url) as monitor,
+        running_worker(env, tmp_path, postgres_url, log_name="a.log") as doomed,
+        running_worker(env, tmp_path, postgres_url, log_name="b.log") as survivor,
+    ):
+        send(redis_url, first)
+        wait_until(lambda: survivor.article_count() == 1, "the first page stored")
+        with assignment_lock(postgres_url) as (holder, _):
+            send(redis_url, *pages)
+            blocked(monitor, holder, 4)  # two pool processes of each worker wait inside a page
+            held = held_tasks(redis_url)
+            in_doomed = {held[task] for task in received(doomed) if task in held}
+            assert len(held) == 4, held
+            assert len(in_doomed) == 2, (held, received(doomed))
+            doomed.process.send_signal(signal.SIGSTOP)  # nothing is acknowledged from here on
+            os.kill(doomed.pool()[0], signal.SIGKILL)  # its page is never stored
+        # The lock is free: the survivor's two pages and one of the doomed worker's are stored.
+        wait_until(lambda: survivor.article_count() == 4, "three more pages stored")
+        kill_group(doomed.process)
+        killed = time.monotonic()
+        (committed,) = (
+            set(stored(postgres_url)["urls"]) - {first["url"]} - {o["url"] for o in survivor.outcomes()}
+        )
+        wait_until(lambda: {o["url"] for o in survivor.outcomes()} >= wanted, "every page stored")
+        recovered = time.monotonic() - killed
+        outcomes = survivor.outcomes() + doomed.outcomes()
+    assert committed in in_doomed
+    # Each page stored once (the committed one's pool process logged it before its worker died), and
+    # the committed one found unchanged when it came back.
+    assert sorted(o["url"] for o in outcomes if o["status"] != "unchanged") == sorted([first["url"], *wanted])
+    assert [o["url"] for o in outcomes if o["status"] == "unchanged"] == [committed]
+    result = stored(postgres_url)
+    assert result["articles"] == 5
+    assert result["twice"] == []
+    assert result["links"] == result["distinct_links"] == 2
+    assert result["clusters"] == {
+        frozenset({first["url"], pages[0]["url"]}),
+        frozenset({pages[1]["url"], pages[2]["url"]}),
+        frozenset({pages[3]["url"]}),
+    }
+    assert held_pages(redis_url) == []
+    fault_row(
+        FaultRow(
+            "a whole worker SIGKILLed holding 2 pages (one not stored, one stored but not acknowledged), "
+            "another worker running; default settings",
+            5,
+            result["articles"],
+            5 - result["articles"],
+            len(result["twice"]),
+            recovered,
+        )
+    )
+
+
+@pytest.mark.slow
+def test_a_live_worker_keeps_a_page_longer_than_the_visibility_timeout_without_redelivery(
     redis_url: str, postgres_url: str, tmp_path: Path
 ) -> None:
-    """The whole worker dies (SIGKILL to its main process and pool) with two pages delivered to it: one
-    still waiting inside the task (nothing stored), one stored but not acknowledged (the main process,
-    which acknowledges, was stopped first). A new worker gets both back once the visibility timeout has
-    passed: the first is stored, the second found unchanged; 3 pages in, 3 stored, none lost, none
-    twice."""
+    """A worker renews the pages it holds: with a visibility timeout of 2 s, a page that waits inside the
+    task for 8 s (four timeouts) is never put back on the queue and never received a second time, and
+    it is stored once when it can go on."""
     prepare(postgres_url)
-    first, copy, other = origin("bridge"), repost("bridge", "copy1"), origin("library")
-    env = service_env(redis_url, postgres_url, NEWSDEDUP_VISIBILITY_TIMEOUT_SECONDS=str(VISIBILITY))
-    with monitor_connection(postgres_url) as monitor:
-        with running_worker(env, tmp_path, postgres_url, concurrency=2, log_name="first.log") as worker:
-            send(redis_url, first)
-            worker.wait_for(tasks=1, articles=1)
-            with assignment_lock(postgres_url) as (holder, _):
-                send(redis_url, copy, other)
-                blocked(monitor, holder, 2)
-                worker.process.send_signal(signal.SIGSTOP)  # nothing is acknowledged from here on
-                os.kill(worker.pool()[0], signal.SIGKILL)  # its page is never stored
-            wait_until(lambda: worker.article_count() == 2, "the other page stored")
-            kill_group(worker.process)
-            assert sorted(held_pages(redis_url)) == sorted([copy["url"], other["url"]])
-            (committed,) = {m for c in stored(postgres_url)["clusters"] for m in c} - {first["url"]}
-        with running_worker(env, tmp_path, postgres_url, concurrency=2, log_name="second.log") as again:
-            again.wait_for(tasks=2, articles=3)
-            outcomes = {o["url"]: o["status"] for o in again.outcomes()}
-    assert len(again.outcomes()) == 2
-    fresh = {copy["url"]: "joined", other["url"]: "new"}
-    assert outcomes == {**fresh, committed: "unchanged"}
-    result = stored(postgres_url)
-    assert result["articles"] == 3
-    assert result["twice"] == []
-    assert result["links"] == result["distinct_links"] == 1
-    assert result["clusters"] == {frozenset({first["url"], copy["url"]}), frozenset({other["url"]})}
+    page = origin("bridge")
+    env = service_env(redis_url, postgres_url, NEWSDEDUP_VISIBILITY_TIMEOUT_SECONDS="2")
+    with (
+        monitor_connection(postgres_url) as monitor,
+        running_worker(env, tmp_path, postgres_url, concurrency=1) as worker,
+    ):
+        with assignment_lock(postgres_url) as (holder, _):
+            send(redis_url, page)
+            blocked(monitor, holder, 1)
+            end = time.monotonic() + 8
+            while time.monotonic() < end:
+                assert queued(redis_url) == 0
+                assert list(held_tasks(redis_url).values()) == [page["url"]]
+                time.sleep(0.2)
+        worker.wait_for(tasks=1, articles=1)
+        assert len(received(worker)) == 1
+    assert stored(postgres_url)["twice"] == []
     assert held_pages(redis_url) == []
 
 
@@ -341,37 +428,27 @@ def test_the_retry_waits_grow_to_their_cap_and_cover_the_outage_bound() -> None:
     assert retries_for(6 * 3600, 300) == 152
 
 
-def test_redelivery_sweeps_a_tenth_of_the_visibility_timeout_and_warns_when_a_task_outlasts_it(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """Kombu looks for tasks of dead workers every tenth of the visibility timeout (its own 10 s x 10
-    for the default two hours, every second for a short one); the defaults fit every task (no warning),
-    a visibility timeout shorter than a crawl, or than the longest wait before a retry, is named."""
+def test_redelivery_sweeps_a_tenth_of_the_visibility_timeout_and_renews_three_times_per_timeout() -> None:
+    """Kombu looks for tasks of dead workers every tenth of the visibility timeout (every 3 s for the
+    default 30 s, its own 10 s x 10 for two hours, every second for a short one), and a live worker
+    renews its own three times per timeout."""
+    assert redelivery_options(30) == {
+        "visibility_timeout": 30,
+        "unacked_restore_interval": 3,
+        "unacked_restore_throttle": 1,
+    }
     assert redelivery_options(7200) == {
         "visibility_timeout": 7200,
         "unacked_restore_interval": 10,
         "unacked_restore_throttle": 10,
     }
-    assert redelivery_options(600) == {
-        "visibility_timeout": 600,
-        "unacked_restore_interval": 10,
-        "unacked_restore_throttle": 6,
-    }
-    assert redelivery_options(15) == {
-        "visibility_timeout": 15,
+    assert redelivery_options(2) == {
+        "visibility_timeout": 2,
         "unacked_restore_interval": 1,
         "unacked_restore_throttle": 1,
     }
-    assert timeout_warnings(load_settings()) == []
-    monkeypatch.setenv("NEWSDEDUP_VISIBILITY_TIMEOUT_SECONDS", "300")
-    assert timeout_warnings(load_settings()) == [
-        "NEWSDEDUP_VISIBILITY_TIMEOUT_SECONDS=300 is not longer than a crawl may take "
-        "(NEWSDEDUP_CRAWL_TIMEOUT_SECONDS + 60 = 3660 s): a long crawl is handed to a second worker "
-        "while it still runs; raise the visibility timeout",
-        "NEWSDEDUP_VISIBILITY_TIMEOUT_SECONDS=300 is not longer than the longest wait before a retry "
-        "(NEWSDEDUP_RETRY_BACKOFF_MAX_SECONDS=300): a page waiting for its retry is handed to a second "
-        "worker; raise the visibility timeout or lower the wait",
-    ]
+    assert renewal_seconds(30) == 10.0
+    assert load_settings().visibility_timeout_seconds == 30
 
 
 # The lost-index tests: batch one, then the index is lost, then batch two (more copies of the same

@@ -26,7 +26,7 @@ from celery.signals import (
 from config import ConfigError, Settings, load_settings
 from config.logs import use_format
 from workers.names import CRAWL_SOURCE, PROCESS_PAGE
-from workers.redelivery import redelivery_options, timeout_warnings
+from workers.redelivery import KeepDeliveriesAlive, redelivery_options
 from workers.schedule import BEAT_KEY_PREFIX
 
 if TYPE_CHECKING:
@@ -77,7 +77,8 @@ def configuration(settings: Settings) -> dict[str, Any]:
     """Celery's configuration from the newsdedup settings."""
     return {
         "broker_url": settings.redis_url,
-        # Redis redelivers an unacknowledged task after this long; it must outlast the longest task.
+        # Redis gives a dead worker's unacknowledged tasks to another worker after this long (a live
+        # worker renews its own: KeepDeliveriesAlive, below).
         "broker_transport_options": redelivery_options(settings.visibility_timeout_seconds),
         "broker_connection_retry_on_startup": True,
         "task_serializer": "json",
@@ -121,6 +122,7 @@ def configuration(settings: Settings) -> dict[str, Any]:
 
 
 app = Worker("newsdedup", include=["workers.tasks"])
+app.steps["consumer"].add(KeepDeliveriesAlive)
 # Evaluated when Celery first reads its configuration, not at import.
 app.add_defaults(lambda: configuration(app.settings))
 
@@ -141,8 +143,6 @@ def _require_redis_and_migrate(**_: Any) -> None:
     settings = app.settings
     if settings.redis_url is None:
         raise SystemExit("error: NEWSDEDUP_REDIS_URL is not set: workers need Redis as broker and index")
-    for warning in timeout_warnings(settings):
-        logging.getLogger(__name__).warning(warning)
     runtime = Runtime.from_settings(settings).migrate()
     runtime.close()
 

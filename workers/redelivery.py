@@ -1,16 +1,30 @@
-"""When Redis hands an unacknowledged task to another worker, and checks that this fits the tasks.
+"""When Redis hands an unacknowledged task to another worker: soon after its worker died, never while
+its worker lives.
 
-A task is acknowledged after it ran (``task_acks_late``). If its worker dies without a word (SIGKILL,
-a lost host), the message waits in Redis's ``unacked`` set until the visibility timeout has passed
-since its delivery, and the next sweep of a live worker puts it back on its queue. Kombu sweeps every
-``unacked_restore_interval * unacked_restore_throttle`` seconds (100 by default): the sweep period is
-set to a tenth of the visibility timeout here (at least 1 s, at most kombu's 100 s), so that a task
-comes back soon after its timeout also when the timeout is short.
+A task is acknowledged after it ran (``task_acks_late``). Kombu's Redis transport keeps every
+delivered, unacknowledged message in its ``unacked`` hash, indexed by delivery time in
+``unacked_index``; a live worker's sweep puts back on its queue every message older than the
+visibility timeout. Left alone, that would hand a long crawl, or a page waiting for its retry, to a
+second worker while the first still runs it, so the timeout used to be two hours, and a dead
+worker's pages waited that long.
+
+Here each worker renews the delivery time of every message it holds (``KeepDeliveriesAlive``), every
+third of the visibility timeout: a live worker's messages never age past it, whatever the task, and
+a dead worker's come back one visibility timeout after it died (30 s by default), plus one sweep.
+Kombu sweeps every ``unacked_restore_interval * unacked_restore_throttle`` seconds: a tenth of the
+visibility timeout here (at least 1 s, at most kombu's own 100 s).
 """
 
 from __future__ import annotations
 
-from config import Settings
+import logging
+import time
+from typing import Any
+
+from celery import bootsteps
+from kombu.transport.redis import Channel
+
+log = logging.getLogger(__name__)
 
 # Kombu's own sweep: every 10 s, a scan at every 10th.
 _INTERVAL = 10
@@ -28,22 +42,57 @@ def redelivery_options(visibility_timeout: int) -> dict[str, int]:
     }
 
 
-def timeout_warnings(settings: Settings) -> list[str]:
-    """What in the settings lets Redis hand a task to a second worker while the first still runs it."""
-    warnings = []
-    visibility = settings.visibility_timeout_seconds
-    crawl = settings.crawl_timeout_seconds + 60  # crawl_source's deadline for its child process
-    if visibility <= crawl:
-        warnings.append(
-            f"NEWSDEDUP_VISIBILITY_TIMEOUT_SECONDS={visibility} is not longer than a crawl may take "
-            f"(NEWSDEDUP_CRAWL_TIMEOUT_SECONDS + 60 = {crawl} s): a long crawl is handed to a second worker "
-            "while it still runs; raise the visibility timeout"
-        )
-    wait = settings.retry_backoff_max_seconds
-    if visibility <= wait:
-        warnings.append(
-            f"NEWSDEDUP_VISIBILITY_TIMEOUT_SECONDS={visibility} is not longer than the longest wait before a "
-            f"retry (NEWSDEDUP_RETRY_BACKOFF_MAX_SECONDS={wait}): a page waiting for its retry is handed to "
-            "a second worker; raise the visibility timeout or lower the wait"
-        )
-    return warnings
+def renewal_seconds(visibility_timeout: int) -> float:
+    """How often a worker renews its messages: three times per visibility timeout, so that a late
+    renewal or two (a busy event loop) still comes in time."""
+    return visibility_timeout / 3
+
+
+def renew(channel: Channel) -> int:
+    """Set the delivery time of every message this channel holds unacknowledged to now; how many."""
+    # The delivery tags of this channel's unacknowledged messages (acknowledged ones may linger until
+    # kombu's next flush: ``xx`` only updates members still in the index, and never adds one back).
+    for _ in range(3):
+        try:
+            tags = list(channel.qos._delivered or ())
+            break
+        except RuntimeError:  # changed while copied (Celery's timer thread, outside an event loop)
+            continue
+    else:
+        return 0
+    if not tags:
+        return 0
+    with channel.conn_or_acquire() as client:
+        client.zadd(channel.unacked_index_key, dict.fromkeys(tags, time.time()), xx=True)
+    return len(tags)
+
+
+class KeepDeliveriesAlive(bootsteps.StartStopStep):
+    """A consumer step: while the worker consumes, renew its messages (``renew``) on Celery's timer."""
+
+    requires = ("celery.worker.consumer.tasks:Tasks",)
+
+    def __init__(self, parent: Any, **kwargs: Any) -> None:
+        super().__init__(parent, **kwargs)
+        self.timer_entry: Any = None
+
+    def start(self, parent: Any) -> None:
+        channel = parent.task_consumer.channel
+        if not hasattr(channel, "unacked_index_key"):  # not the Redis transport: nothing to renew
+            return
+        seconds = renewal_seconds(int(channel.visibility_timeout))
+        self.timer_entry = parent.timer.call_repeatedly(seconds, self._renew, (channel,))
+
+    @staticmethod
+    def _renew(channel: Channel) -> None:
+        try:
+            renew(channel)
+        except Exception:  # a broken connection: the consumer reconnects, and restarts this step
+            log.warning("could not renew this worker's messages in Redis", exc_info=True)
+
+    def stop(self, parent: Any) -> None:
+        if self.timer_entry is not None:
+            self.timer_entry.cancel()
+            self.timer_entry = None
+
+    shutdown = stop
