@@ -48,6 +48,9 @@ CRAWL_MAX_PAGE_BYTES = 5 * 1024 * 1024
 CRAWL_MAX_PAGES = 5000
 CRAWL_DEPTH_LIMIT = 3
 CRAWL_TIMEOUT_SECONDS = 3600
+#: `newsdedup crawl` and `demo` show each source's progress live on a terminal; elsewhere (a log file,
+#: a pipe) they print a line every CRAWL_PROGRESS_SECONDS per source that moved, and the totals. 0: none.
+CRAWL_PROGRESS_SECONDS = 10.0
 #: Hostile pages: a download that takes longer than CRAWL_DOWNLOAD_TIMEOUT_SECONDS (a server that
 #: never finishes sending) is dropped after Scrapy's retries; a chain of more than CRAWL_MAX_REDIRECTS
 #: redirects is dropped (a loop back to a URL of the chain at once). Pages over CRAWL_MAX_PAGE_BYTES,

@@ -55,6 +55,7 @@ class Settings(BaseSettings, Params):
     crawl_max_pages: int = Field(defaults.CRAWL_MAX_PAGES, ge=1)
     crawl_depth_limit: int = Field(defaults.CRAWL_DEPTH_LIMIT, ge=0)
     crawl_timeout_seconds: int = Field(defaults.CRAWL_TIMEOUT_SECONDS, ge=1)
+    crawl_progress_seconds: float = Field(defaults.CRAWL_PROGRESS_SECONDS, ge=0.0)
     crawl_download_timeout_seconds: float = Field(defaults.CRAWL_DOWNLOAD_TIMEOUT_SECONDS, gt=0.0)
     crawl_max_redirects: int = Field(defaults.CRAWL_MAX_REDIRECTS, ge=0)
     autothrottle_start_delay: float = Field(defaults.AUTOTHROTTLE_START_DELAY, ge=0.0)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy import Spider
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
-from twisted.internet.defer import Deferred
+from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.task import LoopingCall
 
 from config import Settings
@@ -106,17 +106,16 @@ class HandOffPipeline:
         self.sender.close()
         self.sender = None
 
-    def process_item(self, item: Any, spider: Spider | None = None) -> Any:
+    async def process_item(self, item: Any, spider: Spider | None = None) -> Any:
         if not isinstance(item, PageItem):
             return item
         if self.processing is None:
             assert self.sender is not None  # opened in open_spider
             self._count(self.sender.hand_off(item.payload()))
             return item
-        done: Deferred[str] = self.processing.process(item.payload())
-        done.addCallback(self._count)
-        done.addCallback(lambda _: item)
-        return done
+        # Processed on the processing thread; the reactor downloads meanwhile.
+        self._count(await maybe_deferred_to_future(self.processing.process(item.payload())))
+        return item
 
     def _count(self, name: str, count: int = 1) -> None:
         if count and self.crawler.stats is not None:

@@ -12,12 +12,14 @@ from typing import Any
 from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import default_settings
 from sqlalchemy.exc import SQLAlchemyError
+from twisted.internet import defer
 
 from config import Settings, Source
 from config.logs import formatter
 from config.redact import install_log_redaction
 from crawler.embedded import EmbeddedProcessing
 from crawler.limits import dropped
+from crawler.progress import CrawlProgress, follow
 from crawler.scrapy_settings import scrapy_settings
 from crawler.spider_loader import spider_for
 from newsdedup.service.runtime import Runtime
@@ -54,8 +56,12 @@ def crawl(
     settings: Settings,
     overrides: dict[str, Any] | None = None,
     install_root_handler: bool = True,
+    progress: CrawlProgress | None = None,
+    in_turn: bool = False,
 ) -> dict[str, dict[str, Any]]:
-    """Crawl the sources now, together; returns a summary per source name.
+    """Crawl the sources now, together; returns a summary per source name. ``progress`` is shown how
+    each source's crawl stands while they run (crawler.progress). ``in_turn`` crawls one source after
+    another, in the order given, instead of all at once (the demo: the same pages in the same order).
 
     ``install_root_handler=False`` leaves logging to the caller (the CLI has its own handler). Each
     source's run is recorded in the ``crawl_runs`` table when the crawls end (``record_runs``).
@@ -65,26 +71,44 @@ def crawl(
     # One runtime for the crawl: its crawlers' pipelines process with it (embedded mode), and the
     # runs are recorded with it.
     runtime = Runtime.from_settings(settings)
+    embedded = EmbeddedProcessing(runtime) if settings.embedded else None
     process = CrawlerProcess(
         settings={
             **scrapy_settings(settings),
-            "EMBEDDED_PROCESSING": EmbeddedProcessing(runtime) if settings.embedded else None,
+            "EMBEDDED_PROCESSING": embedded,
             "LOG_INSTALL_ROOT_HANDLER": False,  # install_log_handler's takes its place
             **(overrides or {}),
         }
     )
-    crawlers: list[tuple[str, Crawler]] = []
-    for source in sources:
-        crawler = process.create_crawler(spider_for(source))
-        crawlers.append((source.name, crawler))
-        process.crawl(crawler)
-    process.start()
+    crawlers = [(source.name, process.create_crawler(spider_for(source))) for source in sources]
+    if in_turn:
+        # Each crawl starts when the one before has ended (the CrawlerProcess runs until none is left).
+        turn: defer.Deferred[Any] = defer.succeed(None)
+        for _, crawler in crawlers:
+            turn.addBoth(_then_crawl, process, crawler)
+    else:
+        for _, crawler in crawlers:
+            process.crawl(crawler)
+    finish = follow(crawlers, summary, progress) if progress is not None else None
+    if embedded is not None:
+        embedded.open()  # held for the whole run: crawls in turn share one processing thread
+    try:
+        process.start()
+    finally:
+        if embedded is not None:
+            embedded.close()
+        if finish is not None:
+            finish()
     summaries = {name: summary(crawler) for name, crawler in crawlers}
     try:
         record_runs(runtime, {name: _times(crawler) for name, crawler in crawlers}, summaries)
     finally:
         runtime.close()
     return summaries
+
+
+def _then_crawl(_: Any, process: CrawlerProcess, crawler: Crawler) -> defer.Deferred[Any]:
+    return process.crawl(crawler)
 
 
 def summary(crawler: Crawler) -> dict[str, Any]:

@@ -298,3 +298,37 @@ def test_demo_finds_every_expected_story(demo: DemoRun) -> None:
     assert demo.member_sets == {frozenset(cluster) for cluster in EXPECTED_CLUSTERS}
     canonical = {m["url"]: c["canonical_url"] for c in demo.clusters for m in c["members"]}
     assert canonical == EXPECTED["canonical"]
+
+
+def _run_demo(workdir: Path) -> str:
+    """stdout of `newsdedup demo` in this folder, with what differs by design (the sites' port, the
+    folder, the seconds taken) replaced."""
+    run = subprocess.run(
+        ["newsdedup", "demo", "--database", str(workdir / "demo.db")],
+        cwd=workdir,
+        env=_env(NEWSDEDUP_REDIS_URL=UNREACHABLE_REDIS, NEWSDEDUP_DATABASE_URL=UNREACHABLE_DATABASE),
+        capture_output=True,
+        text=True,
+        timeout=DEADLINE,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    out = re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT", run.stdout.replace(str(workdir), "DIR"))
+    return re.sub(r"done in [0-9.]+ s", "done in N s", out)
+
+
+def test_the_demo_prints_the_same_every_time(demo: DemoRun, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Two more runs of the demo print the same, character for character (but for the port, folder
+    and seconds): the same new/joined split per source and the same cluster ids, because the demo
+    crawls its sources one after another, one request at a time, and processes the pages in the
+    order they come: the origin publisher first."""
+    first = _run_demo(tmp_path_factory.mktemp("again"))
+    second = _run_demo(tmp_path_factory.mktemp("again"))
+    assert first == second
+    # The origin publisher, crawled first, brings every story it has; the autoblogs' copies join them.
+    assert _table_rows(first.splitlines())[:4] == [
+        ["dailycourier", "7", "7", "0", "0", "finished"],
+        ["newsflash-hub", "3", "0", "3", "0", "finished"],
+        ["trend-digest", "3", "0", "3", "1", "finished"],
+        ["nachrichten-blitz", "2", "1", "1", "0", "finished"],
+    ]

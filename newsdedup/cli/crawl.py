@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+import sys
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
 from rich.table import Table
 
+from config import Settings
 from config.redact import redact_text
 from config.sources import find_source
 from newsdedup.cli.context import uses_runtime
 from newsdedup.cli.errors import SetupError
 from newsdedup.service.runtime import Runtime
+
+if TYPE_CHECKING:
+    from crawler.progress import CrawlProgress
 
 
 @click.group()
@@ -79,7 +84,9 @@ def crawl_command(runtime: Runtime, names: tuple[str, ...], enqueue: bool) -> No
         return
     from crawler.run import crawl  # Scrapy and Twisted: imported by the commands that crawl, only
 
-    summaries = crawl(chosen, runtime.settings, install_root_handler=False)
+    summaries = crawl(
+        chosen, runtime.settings, install_root_handler=False, progress=progress_for(runtime.settings)
+    )
     Console().print(summary_table(summaries))
     failed = [name for name, s in summaries.items() if failed_crawl(s)]
     if failed:
@@ -89,6 +96,17 @@ def crawl_command(runtime: Runtime, names: tuple[str, ...], enqueue: bool) -> No
             err=True,
         )
         raise click.exceptions.Exit(1)
+
+
+def progress_for(settings: Settings) -> CrawlProgress | None:
+    """A live display when stderr is a terminal; otherwise lines every CRAWL_PROGRESS_SECONDS (0: none)."""
+    from crawler.progress import LogProgress, TerminalProgress
+
+    if sys.stderr.isatty():
+        return TerminalProgress(Console(stderr=True))
+    if settings.crawl_progress_seconds > 0:
+        return LogProgress(sys.stderr, settings.crawl_progress_seconds)
+    return None
 
 
 def failed_crawl(summary: dict[str, Any]) -> bool:

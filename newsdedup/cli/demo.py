@@ -13,14 +13,16 @@ from rich.console import Console
 
 from config import Settings, defaults, load_sources
 from newsdedup.cli.context import uses_settings
-from newsdedup.cli.crawl import summary_table
+from newsdedup.cli.crawl import progress_for, summary_table
 from newsdedup.cli.render import print_clusters
 from newsdedup.demo.server import SiteServer
 from newsdedup.service.report import iter_cluster_views
 from newsdedup.service.runtime import Runtime
 
-# Local sites answer in milliseconds: no need for the production start delay.
-_DEMO_CRAWL = {"HANDOFF": "embedded", "AUTOTHROTTLE_START_DELAY": 0.0}
+# Local sites answer in milliseconds: no need for the production start delay. One request at a time
+# (and one source after another): the pages come in the same order on every run, and so the same
+# new/joined split and cluster ids.
+_DEMO_CRAWL = {"HANDOFF": "embedded", "AUTOTHROTTLE_START_DELAY": 0.0, "CONCURRENT_REQUESTS": 1}
 
 
 @click.command()
@@ -58,7 +60,14 @@ def demo(configured: Settings, database: Path, serve: bool) -> None:
             + ", ".join(server.hosts)
         )
         with _http_proxy(server.proxy_url):
-            summaries = crawl(runtime.sources, settings, _DEMO_CRAWL, install_root_handler=False)
+            summaries = crawl(
+                runtime.sources,
+                settings,
+                _DEMO_CRAWL,
+                install_root_handler=False,
+                progress=progress_for(settings),
+                in_turn=True,
+            )
         console.print(summary_table(summaries))
         console.print()
         views = list(iter_cluster_views(runtime.require_current_schema()))
