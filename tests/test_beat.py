@@ -16,6 +16,7 @@ import signal
 import subprocess
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -29,6 +30,7 @@ from redbeat.schedulers import RedBeatSchedulerEntry  # type: ignore[import-unty
 from config import load_settings
 from newsdedup.service.runtime import Runtime
 from tests.fault_servers import GatedSiteServer, RedisServer, queued
+from tests.fault_table import FaultRow, Record
 from workers.app import app
 from workers.schedule import BEAT_KEY_PREFIX, beat_schedule
 from workers.tasks import CRAWL_LOCK, crawl_source
@@ -173,14 +175,18 @@ def test_of_two_beats_one_sends_each_due_crawl_once_and_the_other_takes_over(
     redis_server: RedisServer,
     beats: Callable[[str, Path], Beat],
     monkeypatch: pytest.MonkeyPatch,
+    fault_row: Record,
 ) -> None:
     """Two beats start together with two due crawls: exactly one takes the lock and sends each crawl
     once (2 messages); the other sends nothing. The holder is killed (its lock is not released): the
     other takes the lock once it expires, and when the crawls are due again sends each once more
-    (4 messages in all, 2 per source)."""
-    sources = write_sources(tmp_path / "sources.toml", ["alpha", "beta"])
+    (4 messages in all, 2 per source). The row of the fault table counts due entries in and crawl
+    tasks sent, timed from the kill to the last task sent."""
+    names = ["alpha", "beta"]
+    sources = write_sources(tmp_path / "sources.toml", names)
     url = redis_server.url
     make_due(url, sources, monkeypatch)
+    due = [*names]  # the entries made due, once each time make_due runs
     first, second = beats(url, sources), beats(url, sources)
 
     wait_until(lambda: first.holds_lock() or second.holds_lock(), "a beat holds the lock")
@@ -195,12 +201,28 @@ def test_of_two_beats_one_sends_each_due_crawl_once_and_the_other_takes_over(
     client.close()
 
     holder.kill()
+    killed = time.monotonic()
     wait_until(other.holds_lock, "the other beat took the lock")
     make_due(url, sources, monkeypatch)
+    due += names
     wait_until(lambda: len(crawl_tasks(url)) == 4, "4 crawl tasks sent")
+    recovered = time.monotonic() - killed
     wait_until(lambda: other.sent() == 2, "the new holder logged its 2 sends")
     assert sorted(crawl_tasks(url)[2:]) == ["alpha", "beta"]
     assert holder.sent() == 2
+    sent = crawl_tasks(url)
+    wanted, got = Counter(due), Counter(sent)
+    fault_row(
+        FaultRow(
+            "two `newsdedup beat` processes; the lock holder SIGKILLed (pages: due crawl entries in, "
+            "crawl tasks sent)",
+            len(due),
+            len(sent),
+            (wanted - got).total(),
+            (got - wanted).total(),
+            recovered,
+        )
+    )
 
 
 def test_beat_deletes_the_entries_of_removed_sources(
@@ -236,11 +258,13 @@ def test_a_source_whose_crawl_runs_is_not_crawled_twice(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
     capfd: pytest.CaptureFixture[str],
+    fault_row: Record,
 ) -> None:
     """While a crawl_source of dailycourier runs (its crawl is held at its first page), a second
     crawl_source of it returns "already running" at once and starts no crawl; the running one ends
     with its 7 pages and releases the lock, after which a third runs: 2 crawls, 14 pages in all.
-    The crawls' own log lines reach the worker's stderr (its log)."""
+    The crawls' own log lines reach the worker's stderr (its log). Its row of the fault table counts
+    the pages of the crawls that ran, and nothing to recover from."""
     with RedisServer(tmp_path / "redis") as server, GatedSiteServer(gates=[1]) as site:
         server.start()
         client = server.client()
@@ -287,5 +311,23 @@ def test_a_source_whose_crawl_runs_is_not_crawled_twice(
         assert (third["pages"], third["enqueued"]) == (7, 7)
         assert site.requests.count("http://dailycourier.example/robots.txt") == 2
         assert len(queued(server.url)) == 14
+        sent = [args[0]["url"] for _, args in queued(server.url)]
         client.close()
     assert capfd.readouterr().err.count("Spider opened") == 2
+    calls = [results["first"], second, third]
+    ran = [c for c in calls if "pages" in c]
+    refused = [c for c in calls if c.get("status") == "already running"]
+    # Each crawl that ran delivers each page once: a delivery beyond that is a page crawled twice at once.
+    pages_in = sum(c["pages"] for c in ran)
+    once = sum(min(n, len(ran)) for n in Counter(sent).values())
+    fault_row(
+        FaultRow(
+            f"a crawl started while the same source's crawl runs: {len(refused)} of {len(calls)} "
+            "crawl_source calls answered `already running`",
+            pages_in,
+            len(sent),
+            pages_in - once,
+            len(sent) - once,
+            None,
+        )
+    )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from storage import locks
 from storage.models import Article
 from tests.celery_worker import child_env, running_worker
 from tests.conftest import CORPUS, CORPUS2, needs_corpus
+from tests.fault_table import FaultRow, Record
 from tests.stories import repost_html, story
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "translations"
@@ -64,6 +66,16 @@ def clusters_of(database_url: str) -> dict[frozenset[str], str]:
         runtime.close()
 
 
+def stored_urls(database_url: str) -> Counter[str]:
+    """How many articles the database holds per URL."""
+    runtime = Runtime(load_settings().model_copy(update={"database_url": database_url}))
+    try:
+        with runtime.sessions() as session:
+            return Counter(session.scalars(select(Article.url)))
+    finally:
+        runtime.close()
+
+
 def ingest(path: Path, env: dict[str, str], cwd: Path, *options: str) -> str:
     done = subprocess.run(
         ["newsdedup", "ingest", "--quiet", *options, str(path)],
@@ -91,13 +103,18 @@ def exported_clusters(export: Path) -> dict[frozenset[str], str]:
 @pytest.mark.slow
 @pytest.mark.parametrize("corpus", [CORPUS, CORPUS2], ids=["corpus", "corpus2"])
 def test_four_worker_processes_store_the_corpus_clusters_of_one_process(
-    corpus: Path, corpus_exports: dict[str, Path], redis_url: str, postgres_url: str, tmp_path: Path
+    corpus: Path,
+    corpus_exports: dict[str, Path],
+    redis_url: str,
+    postgres_url: str,
+    tmp_path: Path,
+    fault_row: Record,
 ) -> None:
     """Each development corpus ingested by one process (`newsdedup ingest`, SQLite, the export that
     test_corpus scores) and enqueued to a real worker with four pool processes (`newsdedup ingest
     --enqueue`, Redis, PostgreSQL): every document is processed once and the stored clusters, members
     and canonical URLs, are identical. Stories have up to a dozen copies in a corpus, so copies are
-    processed at the same moment."""
+    processed at the same moment. Each corpus records its row of the fault table."""
     docs = corpus / "docs.jsonl"
     lines = len(docs.read_text(encoding="utf-8").splitlines())
     expected = exported_clusters(corpus_exports[corpus.name])
@@ -112,6 +129,19 @@ def test_four_worker_processes_store_the_corpus_clusters_of_one_process(
 
     assert stored == lines
     assert raced == expected
+    urls = stored_urls(postgres_url)
+    sent = {json.loads(line)["url"] for line in docs.read_text(encoding="utf-8").splitlines()}
+    fault_row(
+        FaultRow(
+            f"four worker processes on the development corpus ({corpus.name}) against one process: "
+            "identical clusters and canonicals",
+            lines,
+            urls.total(),
+            len(sent - set(urls)),
+            sum(1 for n in urls.values() if n > 1),
+            None,
+        )
+    )
 
 
 @pytest.mark.slow

@@ -173,6 +173,23 @@ def stored(database_url: str) -> dict[str, Any]:
     }
 
 
+def record(
+    fault_row: Record, fault: str, pages: list[dict[str, Any]], result: dict[str, Any], recovered: float
+) -> None:
+    """This test's row of the fault table: the pages sent, and what ``stored`` found of them."""
+    urls = {page["url"] for page in pages}
+    fault_row(
+        FaultRow(
+            fault,
+            len(pages),
+            result["articles"],
+            len(urls - set(result["urls"])),
+            len(result["twice"]),
+            recovered,
+        )
+    )
+
+
 def held_pages(redis_url: str) -> list[str]:
     """URLs of the process_page messages Redis still holds: waiting on the queue or delivered and not yet
     acknowledged (kombu's ``unacked`` hash). A page acknowledged is in neither."""
@@ -191,13 +208,13 @@ def service_env(redis_url: str, database_url: str, **settings: str) -> dict[str,
 
 @pytest.mark.slow
 def test_a_pool_process_killed_mid_page_gives_the_page_back_and_it_is_stored_once(
-    redis_url: str, postgres_url: str, tmp_path: Path
+    redis_url: str, postgres_url: str, tmp_path: Path, fault_row: Record
 ) -> None:
     """SIGKILL to the pool process running process_page, while the page waits inside the task for the
     assignment lock: the worker gives the message back (acks_late, reject_on_worker_lost), a new pool
     process runs it again (it is seen waiting for the lock again, in another session), and once the
     lock is free the page is stored exactly once and joins its origin: 2 pages in, 2 stored, none lost,
-    none twice."""
+    none twice. The time from the kill to the last page stored goes to the fault table."""
     prepare(postgres_url)
     first, copy = origin("bridge"), repost("bridge", "copy1")
     with (
@@ -211,11 +228,13 @@ def test_a_pool_process_killed_mid_page_gives_the_page_back_and_it_is_stored_onc
             before = blocked(monitor, holder, 1)
             (child,) = worker.pool()
             os.kill(child, signal.SIGKILL)
+            killed = time.monotonic()
             # Given back and run again by a new pool process: a new session waits for the lock (the
             # killed process's session may still wait too, until PostgreSQL notices its client is gone).
             blocked(monitor, holder, 1, besides=frozenset(before))
             assert worker.pool() != [child]
         worker.wait_for(tasks=2, articles=2)
+        recovered = time.monotonic() - killed
         log = worker.log()
     assert "WorkerLostError" in log
     assert [o["url"] for o in worker.outcomes()] == [first["url"], copy["url"]]
@@ -226,6 +245,13 @@ def test_a_pool_process_killed_mid_page_gives_the_page_back_and_it_is_stored_onc
     assert result["links"] == result["distinct_links"] == 1
     assert result["clusters"] == {frozenset({first["url"], copy["url"]})}
     assert held_pages(redis_url) == []
+    record(
+        fault_row,
+        "a worker's pool process SIGKILLed in the middle of `process_page`",
+        [first, copy],
+        result,
+        recovered,
+    )
 
 
 def held_tasks(redis_url: str) -> dict[str, str]:
@@ -360,14 +386,15 @@ def through(proxy: TcpProxy, database_url: str) -> str:
 
 @pytest.mark.slow
 def test_pages_sent_while_the_database_is_away_are_retried_and_stored_once_it_is_back(
-    redis_url: str, postgres_url: str, tmp_path: Path
+    redis_url: str, postgres_url: str, tmp_path: Path, fault_row: Record
 ) -> None:
     """The worker reaches PostgreSQL through a TCP proxy. A cut of the proxy between two pages (open
     connections closed, new ones still accepted) costs nothing: the pool checks a pooled connection
     before use (pool_pre_ping), so the next page succeeds at once. Then the proxy refuses and cuts every
     connection while five pages are sent: each is retried with backoff (the log shows it), and while the
     database is away every one of them is still held by Redis, on the queue or delivered but not
-    acknowledged. Once the proxy is back all are stored: 7 pages in, 7 stored, none lost, none twice."""
+    acknowledged. Once the proxy is back all are stored: 7 pages in, 7 stored, none lost, none twice.
+    The time from the proxy's return to the last page stored goes to the fault table."""
     prepare(postgres_url)
     before_cut, after_cut = origin("bridge"), repost("bridge", "copy1")
     during = [origin("library"), text_copy("library", "copy2"), origin("orchard"), repost("orchard", "copy3")]
@@ -393,7 +420,9 @@ def test_pages_sent_while_the_database_is_away_are_retried_and_stored_once_it_is
             wait_until(lambda: set(held_pages(redis_url)) == {p["url"] for p in during}, "all pages held")
 
             proxy.restore()
+            restored = time.monotonic()
             worker.wait_for(tasks=2 + len(during), articles=2 + len(during))
+            recovered = time.monotonic() - restored
             retries = worker.retries()
             outcomes = worker.outcomes()
     assert all("OperationalError" in reason for reasons in retries.values() for reason in reasons)
@@ -408,6 +437,13 @@ def test_pages_sent_while_the_database_is_away_are_retried_and_stored_once_it_is
         frozenset({during[2]["url"], during[3]["url"]}),
     }
     assert held_pages(redis_url) == []
+    record(
+        fault_row,
+        f"PostgreSQL unreachable (connections refused and cut) while {len(during)} pages arrive, then back",
+        [before_cut, after_cut, *during],
+        result,
+        recovered,
+    )
 
 
 def test_the_retry_waits_grow_to_their_cap_and_cover_the_outage_bound() -> None:
@@ -531,24 +567,35 @@ def never_lost(redis_url: str, tmp_path: Path) -> list[dict[str, Any]]:
 
 
 def test_reindex_after_redis_lost_the_index_gives_the_clusters_of_a_run_that_never_lost_it(
-    never_lost: list[dict[str, Any]], redis_url: str, postgres_url: str, tmp_path: Path
+    never_lost: list[dict[str, Any]], redis_url: str, postgres_url: str, tmp_path: Path, fault_row: Record
 ) -> None:
     """Batch one is processed in service mode; Redis is flushed (the index is gone); `newsdedup reindex`
     rebuilds it from the database and prints the count; the index then proposes for every article
     the same candidates as before the loss, and after batch two the clusters (the whole export) equal
-    those of a run whose index was never lost: 9 pages in, 9 stored, none lost, none twice."""
+    those of a run whose index was never lost: 9 pages in, 9 stored, none lost, none twice. The time
+    from the loss to the last page of batch two stored goes to the fault table."""
     env = {"NEWSDEDUP_REDIS_URL": redis_url, "NEWSDEDUP_DATABASE_URL": postgres_url}
     ingest(BATCH_ONE, env, tmp_path)
     proposed = candidates(env)
     assert proposed[2] == {1, 2}  # the repost finds its origin
 
     index_lost(redis_url)
+    lost_at = time.monotonic()
     assert cli(["reindex"], env) == "indexed 4 articles\n"
 
     assert candidates(env) == proposed
     ingest(BATCH_TWO, env, tmp_path)
+    recovered = time.monotonic() - lost_at
     assert export(env) == never_lost
-    assert stored(postgres_url)["articles"] == 9
+    result = stored(postgres_url)
+    assert result["articles"] == 9
+    record(
+        fault_row,
+        "the shared index lost (FLUSHDB), then `newsdedup reindex`; clusters equal to a run without the loss",
+        BATCH_ONE + BATCH_TWO,
+        result,
+        recovered,
+    )
 
 
 def test_a_running_worker_rebuilds_a_lost_index_before_its_next_page(
@@ -557,12 +604,14 @@ def test_a_running_worker_rebuilds_a_lost_index_before_its_next_page(
     postgres_url: str,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
+    fault_row: Record,
 ) -> None:
     """The process_page task, run in this process as a worker runs it, after Redis was flushed under it:
     it notices the index is gone, rebuilds it from the database before the page, and the clusters equal
     those of a run that never lost the index. The same pages processed without that check (straight
     through the processing code, the runtime's index left as it was) miss the copies that name no source:
-    the fault is real."""
+    the fault is real. The checked run's row, timed from the loss to its last page stored, goes to the
+    fault table."""
     monkeypatch.setenv("NEWSDEDUP_REDIS_URL", redis_url)
     monkeypatch.setenv("NEWSDEDUP_DATABASE_URL", postgres_url)
     env = {"NEWSDEDUP_REDIS_URL": redis_url, "NEWSDEDUP_DATABASE_URL": postgres_url}
@@ -570,10 +619,13 @@ def test_a_running_worker_rebuilds_a_lost_index_before_its_next_page(
     for page in BATCH_ONE:
         process_page(page)
     index_lost(redis_url)
+    lost_at = time.monotonic()
     for page in BATCH_TWO:
         process_page(page)
+    recovered = time.monotonic() - lost_at
     assert "the shared index was missing from Redis: rebuilt it from the database (4 articles)" in caplog.text
     assert export(env) == never_lost
+    result = stored(postgres_url)
 
     worker.start_runtime(None)
     index_lost(redis_url)
@@ -593,6 +645,14 @@ def test_a_running_worker_rebuilds_a_lost_index_before_its_next_page(
         _story("bridge") - {bridge_excerpt},
         frozenset({bridge_excerpt}),
     }
+    record(
+        fault_row,
+        "a worker finds the shared index gone (FLUSHDB between pages) and rebuilds it before its next page; "
+        "clusters equal to a run without the loss",
+        BATCH_ONE + BATCH_TWO,
+        result,
+        recovered,
+    )
 
 
 def test_reindex_shows_a_progress_bar_on_a_terminal(

@@ -19,7 +19,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,7 @@ from crawler.spool import FILE_NAME, Spool
 from newsdedup.cli import app
 from newsdedup.demo.server import SITES, SiteServer
 from tests.fault_servers import GatedSiteServer, RedisServer, queued_pages
+from tests.fault_table import FaultRow, Record
 from tests.spool_processes import put_pages, replay_pages
 from workers.names import PROCESS_PAGE
 from workers.sender import BrokerDown, Sender
@@ -68,6 +69,14 @@ def wait_until(condition: Callable[[], bool], what: str) -> None:
     while not condition():
         assert time.monotonic() < deadline, f"after {WAIT_DEADLINE} s still not: {what}"
         time.sleep(POLL)
+
+
+def delivery_row(fault: str, pages: Collection[str], sent: list[str], recovered: float | None) -> FaultRow:
+    """A row of the fault table: the pages that went in, and the URLs the broker got (in the queue, or
+    the replay's ``sent`` list). Lost: a page never delivered; twice: each delivery beyond a page's first."""
+    return FaultRow(
+        fault, len(pages), len(sent), len(set(pages) - set(sent)), len(sent) - len(set(sent)), recovered
+    )
 
 
 def spooled_urls(folder: Path) -> list[str]:
@@ -114,12 +123,14 @@ def test_processes_opening_a_new_spool_at_the_same_moment_all_open_it(tmp_path: 
             assert sorted(spool.urls()) == [f"http://p{n}.example/000" for n in range(4)]
 
 
-def test_processes_share_one_spool_and_replay_each_page_once(tmp_path: Path) -> None:
+def test_processes_share_one_spool_and_replay_each_page_once(tmp_path: Path, fault_row: Record) -> None:
     """Two processes spool 100 pages each into one spool file at the same time: all 200 are there, each
     process's in its own order. Two processes then replay that spool at the same time: each page is
-    sent exactly once, in the order of the spool, and the spool is empty."""
+    sent exactly once, in the order of the spool, and the spool is empty. The time from Redis started
+    to the replays done goes to the fault table."""
     folder = str(tmp_path / "spool")
-    _together(put_pages, (folder, "a", 100), (folder, "b", 100))
+    writers = [(folder, "a", 100), (folder, "b", 100)]
+    _together(put_pages, *writers)
     order = spooled_urls(Path(folder))
     assert len(order) == len(set(order)) == 200
     for prefix in ("a", "b"):
@@ -129,11 +140,24 @@ def test_processes_share_one_spool_and_replay_each_page_once(tmp_path: Path) -> 
 
     with RedisServer(tmp_path / "redis") as server:
         server.start()
+        started = time.monotonic()
         _together(replay_pages, (folder, server.url), (folder, server.url))
+        recovered = time.monotonic() - started
         client = server.client()
-        assert client.lrange("sent", 0, -1) == order
+        sent = client.lrange("sent", 0, -1)
+        assert sent == order
         client.close()
     assert spooled_urls(Path(folder)) == []
+    put = [f"http://{prefix}.example/{i:03d}" for _, prefix, count in writers for i in range(count)]
+    fault_row(
+        delivery_row(
+            f"{len(writers)} processes spooling {len(put) // len(writers)} pages each, "
+            f"then {len(writers)} replaying at once",
+            put,
+            sent,
+            recovered,
+        )
+    )
 
 
 def test_sender_keeps_the_crawl_order_across_an_outage(tmp_path: Path) -> None:
@@ -291,12 +315,13 @@ def spool_command(args: list[str], redis_url: str, tmp_path: Path) -> Result:
 
 
 @pytest.mark.slow
-def test_redis_killed_mid_crawl_loses_no_page(tmp_path: Path) -> None:
+def test_redis_killed_mid_crawl_loses_no_page(tmp_path: Path, fault_row: Record) -> None:
     """Redis is killed after the crawl's first 2 pages reached it, and started again (same port and
     files) once 2 more pages were spooled; while the last 3 pages are held back, the crawl's periodic
     replay sends the spool. All 7 pages of the source are in the queue exactly once: the 2 from before
     the kill, then the 2 spooled ones oldest first, then the last 3. The crawl counts 7 pages, 5
-    enqueued at once, 2 spooled and 2 replayed, none left in the spool."""
+    enqueued at once, 2 spooled and 2 replayed, none left in the spool. The time from the restart to the
+    crawl's end (its last page delivered) goes to the fault table."""
     spool_dir = tmp_path / "spool"
     with RedisServer(tmp_path / "redis") as server, GatedSiteServer(gates=[2, 4]) as site:
         server.start()
@@ -309,11 +334,13 @@ def test_redis_killed_mid_crawl_loses_no_page(tmp_path: Path) -> None:
             wait_until(lambda: len(spooled_urls(spool_dir)) == 2, "2 pages in the spool")
             spooled = spooled_urls(spool_dir)
             server.start()
+            restarted = time.monotonic()
             assert delivered(server.url)[:2] == before  # what Redis had accepted survived the kill
             # No page comes while the last ones are held back: the crawl's periodic replay sends the spool.
             wait_until(lambda: len(delivered(server.url)) == 4, "the spooled pages replayed")
             site.open(4)
             summary, counts = crawl.finish()
+            recovered = time.monotonic() - restarted
         finally:
             with contextlib.suppress(ProcessLookupError):
                 crawl.process.kill()
@@ -327,13 +354,25 @@ def test_redis_killed_mid_crawl_loses_no_page(tmp_path: Path) -> None:
     assert set(urls[4:]) == PAGES - set(before) - set(spooled)
     assert all(set(p) == PAGE_FIELDS and p["source"] == SOURCE and "<h1" in p["html"] for p in queue)
     assert spooled_urls(spool_dir) == []
+    fault_row(
+        delivery_row(
+            f"Redis SIGKILLed mid-crawl, restarted after {len(spooled)} pages were spooled "
+            f"({summary['enqueued']} delivered directly, {counts['replayed']} from the spool)",
+            PAGES,
+            urls,
+            recovered,
+        )
+    )
 
 
 @pytest.mark.slow
-def test_a_spool_left_at_the_end_of_a_crawl_is_sent_by_spool_replay(tmp_path: Path) -> None:
+def test_a_spool_left_at_the_end_of_a_crawl_is_sent_by_spool_replay(
+    tmp_path: Path, fault_row: Record
+) -> None:
     """Redis is down for a whole crawl: the crawl still ends normally, with its 7 pages in the spool and
     a warning saying so. `spool status` counts them; `spool replay` fails in one line while Redis is
-    down (nothing lost), and once it is up sends all 7 in the order they were crawled."""
+    down (nothing lost), and once it is up sends all 7 in the order they were crawled. The time from
+    Redis started to the replay done goes to the fault table."""
     server = RedisServer(tmp_path / "redis")  # not started: nothing listens on its port
     with SiteServer() as site:
         summary, counts = start_crawl(tmp_path, server.url, site.proxy_url).finish()
@@ -352,10 +391,21 @@ def test_a_spool_left_at_the_end_of_a_crawl_is_sent_by_spool_replay(tmp_path: Pa
     assert f"replayed 0 pages, 7 left in {path}; check NEWSDEDUP_REDIS_URL" in down.stderr
 
     with server.start():
+        started = time.monotonic()
         up = spool_command(["replay"], server.url, tmp_path)
+        recovered = time.monotonic() - started
         assert (up.exit_code, up.stdout) == (0, f"replayed 7 pages; 0 left in {path}\n")
-        assert delivered(server.url) == spooled
+        sent = delivered(server.url)
+        assert sent == spooled
     assert spool_command(["status"], server.url, tmp_path).stdout == f"0 pages in {path}\n"
+    fault_row(
+        delivery_row(
+            "Redis down for a whole crawl, then `newsdedup spool replay`: delivered in crawl order",
+            PAGES,
+            sent,
+            recovered,
+        )
+    )
 
 
 @pytest.mark.slow
@@ -377,9 +427,10 @@ def test_the_next_crawl_replays_the_spool_before_its_own_pages(tmp_path: Path) -
 
 
 @pytest.mark.slow
-def test_a_killed_crawler_loses_no_spooled_page(tmp_path: Path) -> None:
+def test_a_killed_crawler_loses_no_spooled_page(tmp_path: Path, fault_row: Record) -> None:
     """With Redis down, the crawler is killed (SIGKILL) once 3 pages were spooled: the spool file holds
-    those 3 pages, whole, and `spool replay` sends them when Redis is up."""
+    those 3 pages, whole, and `spool replay` sends them when Redis is up. The time from the kill to the
+    replay done (Redis started in between) goes to the fault table."""
     server = RedisServer(tmp_path / "redis")
     with GatedSiteServer(gates=[3]) as site:
         crawl = start_crawl(tmp_path, server.url, site.proxy_url)
@@ -388,14 +439,25 @@ def test_a_killed_crawler_loses_no_spooled_page(tmp_path: Path) -> None:
         finally:
             crawl.process.send_signal(signal.SIGKILL)
             crawl.process.wait()
+            killed = time.monotonic()
         served = {f"http://{path.split('://', 1)[-1]}" for path in site.tickets[:3]}
     spooled = spooled_urls(tmp_path / "spool")
     assert set(spooled) == served
     with server.start():
         up = spool_command(["replay"], server.url, tmp_path)
+        recovered = time.monotonic() - killed
         assert up.stdout.startswith("replayed 3 pages; 0 left in ")
         queue = queued_pages(server.url)
     assert [p["url"] for p in queue] == spooled
     for item in queue:
         file = SITES / "dailycourier.example" / item["url"].split("://", 1)[1].split("/", 1)[1] / "index.html"
         assert item["html"] == file.read_text(encoding="utf-8")
+    fault_row(
+        delivery_row(
+            f"the crawler SIGKILLed after spooling {len(spooled)} pages; delivered by `spool replay`, "
+            "byte-identical",
+            served,
+            [item["url"] for item in queue],
+            recovered,
+        )
+    )
