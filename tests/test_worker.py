@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +21,7 @@ from dedup.index_storage import make_storage
 from newsdedup.demo.server import SITES, SiteServer
 from newsdedup.service.index import INDEX_PREFIX
 from tests.celery_worker import Worker, child_env, running_worker
+from workers.tasks import _crawl_child
 
 pytestmark = pytest.mark.slow
 
@@ -141,3 +143,19 @@ def test_enqueuing_the_same_crawl_twice_changes_nothing(worker: Worker, tmp_path
     after = export(worker.database_url, tmp_path)
     assert after == before
     assert sum(c["size"] for c in after) == 15
+
+
+def test_a_crawl_child_renews_its_lock_while_it_runs_and_is_killed_at_its_deadline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """crawl_source's child process (here a stand-in that sleeps) is waited for in steps: between them
+    the crawl lock is renewed; at the deadline the child is killed and the task fails with
+    TimeoutExpired, as subprocess.run's timeout did."""
+    sleeper = tmp_path / "sleeper"
+    sleeper.write_text("#!/bin/sh\nexec sleep 60\n", encoding="utf-8")
+    sleeper.chmod(0o755)
+    monkeypatch.setattr(sys, "executable", str(sleeper))
+    renewals: list[int] = []
+    with pytest.raises(subprocess.TimeoutExpired):
+        _crawl_child("any", 1, lambda: renewals.append(1), every=0.2)
+    assert len(renewals) >= 2

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 import redis
@@ -135,7 +136,9 @@ def _bury(
 
 
 # A running crawl holds this lock (plus the source's name), so that beat or an operator does not start
-# a second crawl of the source; it expires a minute after the crawl's own deadline if its worker died.
+# a second crawl of the source. It lives for half the visibility timeout and the crawl renews it every
+# third of that: when the crawl's worker dies, the lock is gone before its crawl_source comes back to
+# another worker (workers.redelivery), and the crawl runs there.
 CRAWL_LOCK = "newsdedup:lock:crawl:"
 
 
@@ -148,12 +151,20 @@ def crawl_source(name: str) -> dict[str, Any]:
     timeout = runtime.settings.crawl_timeout_seconds + 60
     if runtime.settings.redis_url is None:
         return _crawl_child(name, timeout)
-    lock = runtime.require_redis().lock(CRAWL_LOCK + name, timeout=timeout + 60, blocking=False)
+    life = runtime.settings.visibility_timeout_seconds / 2
+    lock = runtime.require_redis().lock(CRAWL_LOCK + name, timeout=life, blocking=False)
     if not lock.acquire():
         log.warning("crawl of %s skipped: already running (lock %s is held)", name, lock.name)
         return {"source": name, "status": "already running"}
+
+    def renew() -> None:
+        try:
+            lock.reacquire()
+        except (LockError, redis.RedisError) as e:  # the crawl goes on; a second one may start meanwhile
+            log.warning("could not renew the crawl lock of %s: %s", name, e)
+
     try:
-        return _crawl_child(name, timeout)
+        return _crawl_child(name, timeout, renew, every=life / 3)
     finally:
         try:
             lock.release()  # only if it is still this crawl's (the token is checked)
@@ -161,20 +172,29 @@ def crawl_source(name: str) -> dict[str, Any]:
             log.warning("the crawl lock of %s expired before the crawl ended", name)
 
 
-def _crawl_child(name: str, timeout: int) -> dict[str, Any]:
-    """Run ``python -m crawler NAME`` and return its summary (the last line of its stdout). Its log
-    (stderr) goes to the worker's own stderr, so that the crawl's lines are in the worker's log."""
-    child = subprocess.run(
-        [sys.executable, "-m", "crawler", name],
-        stdout=subprocess.PIPE,
-        text=True,
-        timeout=timeout,
-        env=os.environ.copy(),
-        check=False,
+def _crawl_child(
+    name: str, timeout: int, renew: Callable[[], None] = lambda: None, every: float = 60
+) -> dict[str, Any]:
+    """Run ``python -m crawler NAME`` (calling ``renew`` every ``every`` seconds while it runs; killed
+    after ``timeout``) and return its summary (the last line of its stdout). Its log (stderr) goes to
+    the worker's own stderr, so that the crawl's lines are in the worker's log."""
+    child = subprocess.Popen(
+        [sys.executable, "-m", "crawler", name], stdout=subprocess.PIPE, text=True, env=os.environ.copy()
     )
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            stdout, _ = child.communicate(timeout=max(0.0, min(every, deadline - time.monotonic())))
+            break
+        except subprocess.TimeoutExpired:
+            if time.monotonic() >= deadline:
+                child.kill()
+                child.communicate()
+                raise subprocess.TimeoutExpired(child.args, timeout) from None
+            renew()
     if child.returncode != 0:
         raise CrawlFailed(f"crawl of {name} exited with {child.returncode}: its log is in the worker's log")
-    lines = child.stdout.strip().splitlines()
+    lines = stdout.strip().splitlines()
     result: dict[str, Any] = json.loads(lines[-1])[name] if lines else {}
     page_logger(log, source=name).info("crawled %s: %s", name, result)
     return result
