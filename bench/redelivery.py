@@ -22,8 +22,8 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from bench.scale_out import WARM_UP, WARM_UP_URL, free_port, scrape
-from bench.services import own_redis, postgres_schema
+from bench.scale_out import WARM_UP, WARM_UP_URL, scrape
+from bench.services import free_port, own_redis, postgres_schema
 from bench.texts import html_pages
 from workers.names import PROCESS_PAGE
 from workers.sender import Sender

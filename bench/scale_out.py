@@ -20,7 +20,6 @@ other stories may also need.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -31,7 +30,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from bench.services import own_redis, postgres_schema
+from bench.services import free_port, own_redis, postgres_schema
 from bench.texts import html_pages
 from config import load_settings
 from newsdedup.service.report import iter_cluster_views
@@ -43,12 +42,6 @@ CELERY = [sys.executable, "-m", "celery", "-A", "workers.app", "worker"]
 WARM_UP = "Warm-up page. " * 40
 WARM_UP_URL = "http://warm-up.example/"
 DEADLINE = 1800
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def start_workers(count: int, env: dict[str, str], ports: list[int]) -> list[subprocess.Popen[bytes]]:
