@@ -39,6 +39,8 @@ def scrapy_settings(settings: Settings) -> dict[str, Any]:
         # Only public addresses, or those a source allows; connections use the checked address.
         "TWISTED_DNS_RESOLVER": address_guard.RESOLVER,
         "SPIDER_MIDDLEWARES": limits.SPIDER_MIDDLEWARES,
+        # A worker's crawl stops when the pool process that started it is gone (PARENT_PID).
+        "EXTENSIONS": {"crawler.orphan.StopWhenOrphaned": 500},
         "COOKIES_ENABLED": False,
         # No listening ports in a crawler process: neither the telnet console nor remote control.
         "TELNETCONSOLE_ENABLED": False,

@@ -25,6 +25,7 @@ from typing import Any
 
 import pytest
 from celery import Celery
+from celery.exceptions import Retry
 from redbeat.schedulers import RedBeatSchedulerEntry  # type: ignore[import-untyped]
 
 from config import load_settings
@@ -334,3 +335,38 @@ def test_a_source_whose_crawl_runs_is_not_crawled_twice(
             None,
         )
     )
+
+
+def test_a_crawl_given_back_after_its_worker_died_waits_for_the_dead_crawls_lock(
+    redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lock of a dead crawl is still held (it expires within its life, half the visibility
+    timeout). A crawl_source sent again (beat, an operator) answers `already running`; the same crawl
+    given back by the broker after its worker died (``redelivered``) asks to be tried once more, after
+    the lock's life and a second, instead of being dropped until the next schedule."""
+    monkeypatch.setenv("NEWSDEDUP_REDIS_URL", redis_url)
+    monkeypatch.setenv("NEWSDEDUP_VISIBILITY_TIMEOUT_SECONDS", "30")
+    app.start_runtime(Runtime.from_settings(load_settings()))
+    client = app.runtime.require_redis()
+    client.set(f"{CRAWL_LOCK}dailycourier", "a dead crawl's token", px=15_000)
+    asked: dict[str, Any] = {}
+
+    def retry(**options: Any) -> Retry:
+        asked.update(options)
+        return Retry()
+
+    monkeypatch.setattr(crawl_source, "retry", retry)
+    assert crawl_source("dailycourier") == {"source": "dailycourier", "status": "already running"}
+    assert asked == {}
+    crawl_source.push_request(delivery_info={"redelivered": True}, retries=0)
+    try:
+        with pytest.raises(Retry):
+            crawl_source.run("dailycourier")
+    finally:
+        crawl_source.pop_request()
+    assert asked == {"countdown": 16.0, "max_retries": 1}
+    crawl_source.push_request(delivery_info={"redelivered": True}, retries=1)
+    try:  # that one retry, still finding the lock held: a crawl really runs
+        assert crawl_source.run("dailycourier") == {"source": "dailycourier", "status": "already running"}
+    finally:
+        crawl_source.pop_request()

@@ -92,22 +92,29 @@ def _slow_site(folder: Path, base: str, pages: int) -> None:
     )
 
 
-def test_a_crawl_that_is_not_on_a_terminal_prints_its_progress_while_it_runs(tmp_path: Path) -> None:
-    """`newsdedup crawl` of a feed whose server answers every request after 0.3 s, with
-    NEWSDEDUP_CRAWL_PROGRESS_SECONDS=0.5 and stderr a pipe: progress lines come while the crawl runs
-    (the source crawling, with growing counts, and the totals), and the summary table still ends it."""
-    site = tmp_path / "site"
+def slow_source(folder: Path, pages: int) -> tuple[ThreadingHTTPServer, Path]:
+    """A feed source of this many pages served slowly (SlowHandler) on 127.0.0.1, and its sources file
+    (source ``slow``): the server runs until the caller shuts it down."""
+    site = folder / "site"
     site.mkdir()
     server = ThreadingHTTPServer(("127.0.0.1", 0), partial(SlowHandler, directory=str(site)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_port}"
-    _slow_site(site, base, pages=6)
-    sources = tmp_path / "sources.toml"
+    _slow_site(site, base, pages)
+    sources = folder / "sources.toml"
     sources.write_text(
         f'[[source]]\nname = "slow"\nkind = "feed"\nstart_urls = ["{base}/feed.xml"]\n'
         'allow_private = ["127.0.0.1"]\n',
         encoding="utf-8",
     )
+    return server, sources
+
+
+def test_a_crawl_that_is_not_on_a_terminal_prints_its_progress_while_it_runs(tmp_path: Path) -> None:
+    """`newsdedup crawl` of a feed whose server answers every request after 0.3 s, with
+    NEWSDEDUP_CRAWL_PROGRESS_SECONDS=0.5 and stderr a pipe: progress lines come while the crawl runs
+    (the source crawling, with growing counts, and the totals), and the summary table still ends it."""
+    server, sources = slow_source(tmp_path, pages=6)
     try:
         result = subprocess.run(
             [sys.executable, "-m", "newsdedup", "crawl"],

@@ -21,6 +21,8 @@ from dedup.index_storage import make_storage
 from newsdedup.demo.server import SITES, SiteServer
 from newsdedup.service.index import INDEX_PREFIX
 from tests.celery_worker import Worker, child_env, running_worker
+from tests.conftest import crawl_env
+from tests.test_progress import slow_source
 from workers.tasks import _crawl_child
 
 pytestmark = pytest.mark.slow
@@ -159,3 +161,29 @@ def test_a_crawl_child_renews_its_lock_while_it_runs_and_is_killed_at_its_deadli
     with pytest.raises(subprocess.TimeoutExpired):
         _crawl_child("any", 1, lambda: renewals.append(1), every=0.2)
     assert len(renewals) >= 2
+
+
+def test_a_crawl_whose_worker_process_died_stops(tmp_path: Path) -> None:
+    """`python -m crawler --parent PID` of a slow site (0.3 s a request, 60 pages), started by a process
+    that is then SIGKILLed: the crawl notices within a second that its parent is gone and closes
+    (finish reason ``parent_died``) instead of crawling on as an orphan."""
+    server, sources = slow_source(tmp_path, pages=60)
+    out = tmp_path / "summary.json"
+    # The parent: a shell that starts the crawl with its own pid and waits for it.
+    parent = subprocess.Popen(
+        ["sh", "-c", f'"{sys.executable}" -m crawler --parent $$ slow > "{out}" & wait'],
+        env=crawl_env(sources, tmp_path / "crawl.db", NEWSDEDUP_AUTOTHROTTLE_START_DELAY="0"),
+        cwd=tmp_path,
+    )
+    try:
+        time.sleep(2)  # the crawl is under way: its feed and first pages
+        parent.kill()
+        parent.wait()
+        deadline = time.monotonic() + 60  # only stops a crawl that never ends from hanging the suite
+        while not out.read_text(encoding="utf-8").strip() and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        server.shutdown()
+    summary = json.loads(out.read_text(encoding="utf-8").splitlines()[-1])["slow"]
+    assert summary["finish_reason"] == "parent_died"
+    assert summary["pages"] < 60

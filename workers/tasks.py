@@ -142,10 +142,12 @@ def _bury(
 CRAWL_LOCK = "newsdedup:lock:crawl:"
 
 
-@app.task(name=CRAWL_SOURCE)
-def crawl_source(name: str) -> dict[str, Any]:
+@app.task(bind=True, name=CRAWL_SOURCE)
+def crawl_source(self: Task[Any, Any], name: str) -> dict[str, Any]:
     """Crawl one source in a child process (a Twisted reactor cannot restart inside a worker); while
-    another crawl of the source runs, skip it and return the status ``already running``."""
+    another crawl of the source runs, skip it and return the status ``already running``. A crawl
+    given back after its worker died (redelivered) that finds the lock held is tried once more after
+    the lock's life: the lock may be the dead crawl's own, not yet expired."""
     runtime = app.runtime
     find_source(runtime.sources, name)  # an unknown name fails here, with the known names
     timeout = runtime.settings.crawl_timeout_seconds + 60
@@ -154,6 +156,11 @@ def crawl_source(name: str) -> dict[str, Any]:
     life = runtime.settings.visibility_timeout_seconds / 2
     lock = runtime.require_redis().lock(CRAWL_LOCK + name, timeout=life, blocking=False)
     if not lock.acquire():
+        if (self.request.delivery_info or {}).get("redelivered") and not self.request.retries:
+            log.warning(
+                "crawl of %s given back while its lock is held: tried again in %.0f s", name, life + 1
+            )
+            raise self.retry(countdown=life + 1, max_retries=1)
         log.warning("crawl of %s skipped: already running (lock %s is held)", name, lock.name)
         return {"source": name, "status": "already running"}
 
@@ -175,11 +182,15 @@ def crawl_source(name: str) -> dict[str, Any]:
 def _crawl_child(
     name: str, timeout: int, renew: Callable[[], None] = lambda: None, every: float = 60
 ) -> dict[str, Any]:
-    """Run ``python -m crawler NAME`` (calling ``renew`` every ``every`` seconds while it runs; killed
-    after ``timeout``) and return its summary (the last line of its stdout). Its log (stderr) goes to
-    the worker's own stderr, so that the crawl's lines are in the worker's log."""
+    """Run ``python -m crawler --parent PID NAME``, calling ``renew`` every ``every`` seconds while it
+    runs and killing it after ``timeout`` (it stops by itself if this process dies), and return its
+    summary (the last line of its stdout). Its log (stderr) goes to the worker's own stderr, so that
+    the crawl's lines are in the worker's log."""
     child = subprocess.Popen(
-        [sys.executable, "-m", "crawler", name], stdout=subprocess.PIPE, text=True, env=os.environ.copy()
+        [sys.executable, "-m", "crawler", "--parent", str(os.getpid()), name],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=os.environ.copy(),
     )
     deadline = time.monotonic() + timeout
     while True:
