@@ -27,6 +27,7 @@ POLL = 0.1
 
 _SUCCEEDED = re.compile(r"Task newsdedup\.process_page\[([0-9a-f-]+)\] succeeded in \S+: (\{.*\})\s*$")
 _FAILED = re.compile(r"Task newsdedup\.process_page\[([0-9a-f-]+)\] raised unexpected")
+_RECEIVED = re.compile(r"Task newsdedup\.process_page\[([0-9a-f-]+)\] received")
 _RETRY = re.compile(r"Task newsdedup\.process_page\[([0-9a-f-]+)\] retry: (.*)$")
 
 T = TypeVar("T")
@@ -73,6 +74,10 @@ class Worker:
     def outcomes(self) -> list[dict[str, Any]]:
         """The results of the process_page tasks that succeeded, in the order they finished."""
         return [ast.literal_eval(m.group(2)) for m in map(_SUCCEEDED.search, self.log().splitlines()) if m]
+
+    def received(self) -> list[str]:
+        """Ids of the process_page tasks the worker received, in order."""
+        return _RECEIVED.findall(self.log())
 
     def finished(self) -> tuple[set[str], set[str]]:
         """Ids of the process_page tasks that succeeded, and of those that failed."""

@@ -14,7 +14,6 @@ import json
 import os
 import pty
 import random
-import re
 import select
 import signal
 import subprocess
@@ -41,8 +40,9 @@ from newsdedup.service.page import Page
 from newsdedup.service.runtime import Runtime
 from storage import locks, queries
 from storage.db import create_db_engine, migrate
-from tests.celery_worker import Worker, child_env, kill_group, running_worker, wait_until
+from tests.celery_worker import child_env, kill_group, running_worker, wait_until
 from tests.conftest import postgres_schema
+from tests.fault_servers import queued, queued_pages
 from tests.fault_table import FaultRow, Record
 from tests.stories import repost_html, story
 from tests.tcp_proxy import TcpProxy
@@ -193,13 +193,7 @@ def record(
 def held_pages(redis_url: str) -> list[str]:
     """URLs of the process_page messages Redis still holds: waiting on the queue or delivered and not yet
     acknowledged (kombu's ``unacked`` hash). A page acknowledged is in neither."""
-    client = redis.Redis.from_url(redis_url)
-    try:
-        raw = list(client.lrange("celery", 0, -1))
-        raw += [json.dumps(json.loads(v)[0]) for v in client.hvals("unacked")]
-    finally:
-        client.close()
-    return [decode(message)[1][0]["url"] for message in raw]
+    return [page["url"] for page in queued_pages(redis_url)] + list(held_tasks(redis_url).values())
 
 
 def service_env(redis_url: str, database_url: str, **settings: str) -> dict[str, str]:
@@ -264,23 +258,6 @@ def held_tasks(redis_url: str) -> dict[str, str]:
     return {e["headers"]["id"]: decode(json.dumps(e))[1][0]["url"] for e in envelopes}
 
 
-def queued(redis_url: str) -> int:
-    """Messages waiting on the page queue."""
-    client = redis.Redis.from_url(redis_url)
-    try:
-        return int(client.llen("celery"))
-    finally:
-        client.close()
-
-
-_RECEIVED = re.compile(r"Task newsdedup\.process_page\[([0-9a-f-]+)\] received")
-
-
-def received(worker: Worker) -> list[str]:
-    """Ids of the process_page tasks the worker's log says it received, in order."""
-    return _RECEIVED.findall(worker.log())
-
-
 @pytest.mark.slow
 def test_a_worker_killed_whole_has_its_pages_stored_by_another_worker_on_the_default_settings(
     redis_url: str, postgres_url: str, tmp_path: Path, fault_row: Record
@@ -308,9 +285,9 @@ def test_a_worker_killed_whole_has_its_pages_stored_by_another_worker_on_the_def
             send(redis_url, *pages)
             blocked(monitor, holder, 4)  # two pool processes of each worker wait inside a page
             held = held_tasks(redis_url)
-            in_doomed = {held[task] for task in received(doomed) if task in held}
+            in_doomed = {held[task] for task in doomed.received() if task in held}
             assert len(held) == 4, held
-            assert len(in_doomed) == 2, (held, received(doomed))
+            assert len(in_doomed) == 2, (held, doomed.received())
             doomed.process.send_signal(signal.SIGSTOP)  # nothing is acknowledged from here on
             os.kill(doomed.pool()[0], signal.SIGKILL)  # its page is never stored
         # The lock is free: the survivor's two pages and one of the doomed worker's are stored.
@@ -370,11 +347,11 @@ def test_a_live_worker_keeps_a_page_longer_than_the_visibility_timeout_without_r
             blocked(monitor, holder, 1)
             end = time.monotonic() + 8
             while time.monotonic() < end:
-                assert queued(redis_url) == 0
+                assert queued(redis_url) == []
                 assert list(held_tasks(redis_url).values()) == [page["url"]]
                 time.sleep(0.2)
         worker.wait_for(tasks=1, articles=1)
-        assert len(received(worker)) == 1
+        assert len(worker.received()) == 1
     assert stored(postgres_url)["twice"] == []
     assert held_pages(redis_url) == []
 
