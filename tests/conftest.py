@@ -6,6 +6,8 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -103,6 +105,19 @@ def crawl_env(sources: Path, database: Path, proxy: str | None = None, **setting
     if proxy is not None:
         env["http_proxy"] = proxy
     return env
+
+
+def run_crawl_command(sources: Path, cwd: Path, **settings: str) -> subprocess.CompletedProcess[str]:
+    """`newsdedup crawl` in a child process (Scrapy's reactor starts once a process) on these sources,
+    storing into ``cwd/crawl.db``, with these NEWSDEDUP_* settings; its output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "newsdedup", "crawl"],
+        env=crawl_env(sources, cwd / "crawl.db", **settings),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 @pytest.fixture(autouse=True)

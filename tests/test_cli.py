@@ -28,7 +28,7 @@ from newsdedup.cli.render import middle
 from newsdedup.service.runtime import Runtime
 from storage.db import create_db_engine, migrate, script_directory
 from storage.models import Article
-from tests.conftest import crawl_env
+from tests.conftest import run_crawl_command
 from tests.stories import repost_html, story
 from workers.messages import decode
 
@@ -1019,14 +1019,7 @@ def test_a_crawl_of_a_server_that_is_down_or_a_gone_start_url_fails_in_one_line(
         encoding="utf-8",
     )
     try:
-        result = subprocess.run(
-            [sys.executable, "-m", "newsdedup", "crawl"],
-            env=crawl_env(sources, tmp_path / "crawl.db", COLUMNS="100"),
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        result = run_crawl_command(sources, tmp_path, COLUMNS="100")
     finally:
         server.shutdown()
     assert result.returncode == 1

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import io
 import re
-import subprocess
-import sys
 import threading
 import time
 from functools import partial
@@ -17,7 +15,7 @@ from typing import Any
 from rich.console import Console
 
 from crawler.progress import LogProgress, TerminalProgress, describe
-from tests.conftest import crawl_env
+from tests.conftest import run_crawl_command
 from tests.stories import story
 
 CRAWLING = {"state": "crawling", "responses": 3, "pages": 1, "new": 1, "errors": 0}
@@ -116,18 +114,8 @@ def test_a_crawl_that_is_not_on_a_terminal_prints_its_progress_while_it_runs(tmp
     (the source crawling, with growing counts, and the totals), and the summary table still ends it."""
     server, sources = slow_source(tmp_path, pages=6)
     try:
-        result = subprocess.run(
-            [sys.executable, "-m", "newsdedup", "crawl"],
-            env=crawl_env(
-                sources,
-                tmp_path / "crawl.db",
-                NEWSDEDUP_CRAWL_PROGRESS_SECONDS="0.5",
-                NEWSDEDUP_AUTOTHROTTLE_START_DELAY="0",
-            ),
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=120,
+        result = run_crawl_command(
+            sources, tmp_path, NEWSDEDUP_CRAWL_PROGRESS_SECONDS="0.5", NEWSDEDUP_AUTOTHROTTLE_START_DELAY="0"
         )
     finally:
         server.shutdown()
